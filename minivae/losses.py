@@ -1,0 +1,210 @@
+"""Losses and penalties, each with its gradient.
+
+Conventions: every function returns the loss *per sample* (shape ``(n,)``,
+summed over features or latent dimensions) together with the gradient of the
+*sum over the batch* with respect to its array arguments. A model divides by
+the batch size once, at the top of its backward pass. The sparsity penalty is
+the exception: it is a function of the whole batch (through p̂) and returns a
+scalar.
+"""
+
+import numpy as np
+
+from .nn import sigmoid, softplus
+
+__all__ = [
+    "gaussian_nll",
+    "bernoulli_nll",
+    "categorical_nll",
+    "kl_standard_normal",
+    "kl_diagonal_gaussians",
+    "kl_gaussians",
+    "sparsity_penalty",
+    "contractive_penalty",
+]
+
+_LOG_2PI = np.log(2.0 * np.pi)
+
+
+def gaussian_nll(x, x_hat, sigma2=1.0, include_constant=False):
+    """Negative log-likelihood of x under N(x̂, ω²I), per sample.
+
+    Parameters
+    ----------
+    x, x_hat : ndarray, shape (n, d)
+        Data and decoder mean f(z).
+    sigma2 : float
+        Decoder variance ω² (SPEC 4, (2.28)).
+    include_constant : bool
+        Add (d/2) ln(2πω²), making it the exact NLL.
+
+    Returns
+    -------
+    nll : ndarray, shape (n,)
+        ½ Σ_j (x_j − x̂_j)² / ω²  [+ (d/2) ln 2πω²].
+    d_x_hat : ndarray, shape (n, d)
+        ∂(Σ_n nll_n)/∂x̂ = (x̂ − x) / ω².
+
+    Notes
+    -----
+    (2.33): ln p(x|z) = −‖x − f(z)‖² / (2ω²) + const. With ω² = 1 this is half
+    the squared error, the autoencoder's reconstruction loss.
+    """
+    r = x_hat - x
+    nll = 0.5 * np.einsum("ij,ij->i", r, r) / sigma2
+    if include_constant:
+        nll = nll + 0.5 * x.shape[-1] * (_LOG_2PI + np.log(sigma2))
+    return nll, r / sigma2
+
+
+def bernoulli_nll(x, logits):
+    """Negative log-likelihood of x ∈ [0, 1] under Bernoulli(σ(logits)), per sample.
+
+    Returns
+    -------
+    nll : ndarray, shape (n,)
+        Σ_j [softplus(l_j) − x_j l_j], which equals
+        −Σ_j [x_j ln σ(l_j) + (1 − x_j) ln(1 − σ(l_j))] without ever forming ln 0.
+    d_logits : ndarray, shape (n, d)
+        σ(l) − x.
+    """
+    nll = (softplus(logits) - x * logits).sum(axis=-1)
+    return nll, sigmoid(logits) - x
+
+
+def categorical_nll(x, logits, n_classes):
+    """Negative log-likelihood of one-hot groups under a softmax, per sample.
+
+    ``x`` and ``logits`` have shape (n, L·C): L positions of C classes each
+    (e.g. characters of a fixed-length sentence). Returns
+    −Σ_l ln softmax(logits_l)[x_l] and its gradient softmax(logits) − x.
+    """
+    n = x.shape[0]
+    lg = logits.reshape(n, -1, n_classes)
+    # Subtract the row max before exp so that no logit overflows.
+    shifted = lg - lg.max(axis=-1, keepdims=True)
+    log_norm = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    log_p = shifted - log_norm
+    nll = -(x.reshape(n, -1, n_classes) * log_p).sum(axis=(1, 2))
+    return nll, (np.exp(log_p) - x.reshape(lg.shape)).reshape(logits.shape)
+
+
+def kl_standard_normal(mu, log_sigma):
+    """KL[N(μ, diag σ²) ‖ N(0, I)] per sample, with its gradients (2.31).
+
+    Parameters
+    ----------
+    mu, log_sigma : ndarray, shape (n, k)
+        Encoder outputs; ``log_sigma`` is the log of the *standard deviation*.
+
+    Returns
+    -------
+    kl : ndarray, shape (n,)
+        ½ Σ_i (σ_i² + μ_i² − 2 ln σ_i − 1).
+    d_mu, d_log_sigma : ndarray, shape (n, k)
+        μ and σ² − 1.
+
+    References
+    ----------
+    Kingma, D. P. & Welling, M. (2014). Auto-encoding variational Bayes. ICLR.
+    """
+    sigma2 = np.exp(2.0 * log_sigma)
+    kl = 0.5 * (sigma2 + mu * mu - 2.0 * log_sigma - 1.0).sum(axis=-1)
+    return kl, mu, sigma2 - 1.0
+
+
+def kl_diagonal_gaussians(mu1, log_sigma1, mu2, log_sigma2):
+    """KL[N(μ1, diag σ1²) ‖ N(μ2, diag σ2²)] summed over the last axis ((2.29), diagonal case).
+
+    ½ Σ_i [2 ln σ2_i − 2 ln σ1_i − 1 + σ1_i²/σ2_i² + (μ1_i − μ2_i)²/σ2_i²].
+    """
+    ratio = np.exp(2.0 * (log_sigma1 - log_sigma2))
+    diff2 = (mu1 - mu2) ** 2 * np.exp(-2.0 * log_sigma2)
+    return 0.5 * (2.0 * (log_sigma2 - log_sigma1) - 1.0 + ratio + diff2).sum(axis=-1)
+
+
+def kl_gaussians(mu1, Sigma1, mu2, Sigma2):
+    """KL[N(μ1, Σ1) ‖ N(μ2, Σ2)] for full covariance matrices (2.29).
+
+    ½ [ln(|Σ2|/|Σ1|) − n + tr(Σ2⁻¹Σ1) + (μ1 − μ2)ᵀ Σ2⁻¹ (μ1 − μ2)], computed
+    with Cholesky factors (so both covariances must be positive definite).
+    """
+    mu1, mu2 = np.asarray(mu1, float), np.asarray(mu2, float)
+    Sigma1, Sigma2 = np.atleast_2d(Sigma1).astype(float), np.atleast_2d(Sigma2).astype(float)
+    n = mu1.shape[-1]
+    if Sigma1.shape != (n, n) or Sigma2.shape != (n, n) or mu2.shape != mu1.shape:
+        raise ValueError(
+            f"shapes do not match: mu1 {mu1.shape}, Sigma1 {Sigma1.shape}, mu2 {mu2.shape}, Sigma2 {Sigma2.shape}"
+        )
+    try:
+        L1, L2 = np.linalg.cholesky(Sigma1), np.linalg.cholesky(Sigma2)
+    except np.linalg.LinAlgError:
+        raise ValueError("Sigma1 and Sigma2 must be symmetric positive definite") from None
+    logdet1 = 2.0 * np.log(np.diag(L1)).sum()
+    logdet2 = 2.0 * np.log(np.diag(L2)).sum()
+    # tr(Σ2⁻¹Σ1) = ‖L2⁻¹ L1‖_F² and the Mahalanobis term = ‖L2⁻¹(μ1 − μ2)‖².
+    A = np.linalg.solve(L2, L1)
+    v = np.linalg.solve(L2, mu1 - mu2)
+    return 0.5 * (logdet2 - logdet1 - n + np.sum(A * A) + np.sum(v * v))
+
+
+def sparsity_penalty(h, p):
+    """Sparsity penalty Ω = Σ_i KL(p ‖ p̂_i) of a batch of sigmoid codes [F 1.5].
+
+    Parameters
+    ----------
+    h : ndarray, shape (n, k)
+        Code activations in (0, 1).
+    p : float
+        Target mean activation.
+
+    Returns
+    -------
+    omega : float
+        Σ_i [p ln(p/p̂_i) + (1 − p) ln((1 − p)/(1 − p̂_i))], p̂_i = (1/n) Σ_n h_ni.
+    d_h : ndarray, shape (n, k)
+        ∂Ω/∂h_ni = (1/n) [−p/p̂_i + (1 − p)/(1 − p̂_i)].
+
+    Notes
+    -----
+    p̂ is clipped into [1e-12, 1 − 1e-12] so that a saturated unit gives a large
+    but finite penalty.
+    """
+    n = h.shape[0]
+    p_hat = np.clip(h.mean(axis=0), 1e-12, 1.0 - 1e-12)
+    omega = float(np.sum(p * np.log(p / p_hat) + (1.0 - p) * np.log((1.0 - p) / (1.0 - p_hat))))
+    d_p_hat = -p / p_hat + (1.0 - p) / (1.0 - p_hat)
+    return omega, np.broadcast_to(d_p_hat / n, h.shape).copy()
+
+
+def contractive_penalty(h, W):
+    """Contractive penalty ‖∂h/∂x‖_F² of a sigmoid code layer h = σ(Wx + b), per sample.
+
+    Parameters
+    ----------
+    h : ndarray, shape (n, k)
+        Code h = σ(Wx + b).
+    W : ndarray, shape (k, d)
+        The code layer's weights.
+
+    Returns
+    -------
+    penalty : ndarray, shape (n,)
+        Σ_j (h_j (1 − h_j))² Σ_i W_ji²  (SPEC 3; Rifai et al. 2011).
+    d_h : ndarray, shape (n, k)
+        2 h(1 − h)(1 − 2h) Σ_i W_ji², the derivative through h only.
+    d_W : ndarray, shape (k, d)
+        2 W_ji Σ_n (h_nj (1 − h_nj))², the explicit dependence on W; the
+        dependence through h flows back through the layer's own backward pass.
+
+    References
+    ----------
+    Rifai, S., Vincent, P., Muller, X., Glorot, X. & Bengio, Y. (2011). Contractive
+    auto-encoders: explicit invariance during feature extraction. ICML.
+    """
+    s = (W * W).sum(axis=1)
+    g = h * (1.0 - h)
+    penalty = (g * g) @ s
+    d_h = 2.0 * g * (1.0 - 2.0 * h) * s
+    d_W = 2.0 * W * (g * g).sum(axis=0)[:, None]
+    return penalty, d_h, d_W

@@ -1,0 +1,6 @@
+"""The models: autoencoders and variational autoencoders, all trained by one loop (``_base``)."""
+
+from ._base import BaseModel, TrainingDivergedError, load
+from .autoencoder import Autoencoder
+
+__all__ = ["BaseModel", "TrainingDivergedError", "load", "Autoencoder"]

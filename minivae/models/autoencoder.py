@@ -1,0 +1,210 @@
+"""Deterministic autoencoders: undercomplete, overcomplete, deep, sparse, denoising, contractive.
+
+One class covers the whole family of SPEC 3 ([F 1.3]); the variants are
+penalties and corruptions switched on by arguments, and they combine freely:
+
+* undercomplete / overcomplete: ``n_latent`` smaller / larger than the input;
+* deep: ``hidden_sizes`` adds layers to the encoder (and, mirrored, to the decoder);
+* sparse [F 1.2-1.5]: ``sparsity_weight > 0`` adds β Σ_i KL(p ‖ p̂_i);
+* denoising [F 1.6-1.7]: ``noise="gaussian"`` or ``"mask"`` trains on L(x, g(f(x̃)));
+* contractive (Rifai et al. 2011): ``contractive_weight > 0`` adds λ ‖∂h/∂x‖_F².
+"""
+
+import numpy as np
+
+from .._validation import (
+    check_array,
+    check_hidden_sizes,
+    check_is_fitted,
+    check_positive,
+    check_positive_int,
+    check_probability,
+)
+from ..losses import bernoulli_nll, contractive_penalty, gaussian_nll, sparsity_penalty
+from ..nn import MLP, get_activation, sigmoid
+from ._base import BaseModel
+
+__all__ = ["Autoencoder"]
+
+
+class Autoencoder(BaseModel):
+    """Autoencoder h = f(x), r = g(h) trained on L(x, g(f(x))) [F 1.1].
+
+    Parameters
+    ----------
+    n_latent : int
+        Width of the code h.
+    hidden_sizes : int or sequence of int
+        Hidden widths of the encoder; the decoder mirrors them. ``()`` gives
+        the shallow autoencoder x -> h -> x̂.
+    activation : str
+        Hidden-layer activation (``minivae.nn.ACTIVATIONS``).
+    code_activation : str
+        Activation of the code layer; ``"identity"`` with ``activation="identity"``
+        is the linear autoencoder that learns the PCA subspace (Baldi & Hornik 1989).
+        Sparse and contractive autoencoders need ``"sigmoid"``.
+    likelihood : {"gaussian", "bernoulli"}
+        Reconstruction loss per sample: ½ ‖x − x̂‖² (Gaussian NLL with ω² = 1,
+        (2.33)), or the Bernoulli NLL of x ∈ [0, 1] with the decoder giving logits.
+    sparsity, sparsity_weight : float
+        Target activation p and weight β of the sparsity penalty [F 1.5]; 0 turns it off.
+    noise : {None, "gaussian", "mask"}
+        Corruption of the input for a denoising autoencoder [F 1.6]: add
+        N(0, noise_level²) noise, or set each input to 0 with probability noise_level.
+    noise_level : float
+    contractive_weight : float
+        λ of the contractive penalty (needs a one-layer sigmoid encoder); 0 turns it off.
+    lr, batch_size, n_epochs, clip_norm :
+        Adam learning rate, minibatch size, epochs, optional gradient-norm clip.
+    dtype : {"float64", "float32"}
+    random_state : None, int or numpy.random.Generator
+        Drives initialisation, shuffling and corruption.
+    verbose : bool or int
+        Print progress to stderr during ``fit``.
+
+    Attributes
+    ----------
+    params_ : dict
+        Qualified name (``"encoder.0.W"``) -> array.
+    history_ : dict
+        ``"loss"`` and the named parts of the objective, one value per epoch.
+    n_features_in_ : int
+
+    Notes
+    -----
+    The objective minimised over a minibatch of n rows is
+
+        (1/n) Σ_n L(x_n, g(f(x̃_n))) + β Σ_i KL(p ‖ p̂_i) + λ (1/n) Σ_n ‖∂h_n/∂x_n‖_F².
+
+    References
+    ----------
+    Goodfellow, I., Bengio, Y. & Courville, A. (2016). Deep Learning, ch. 14.
+    Baldi, P. & Hornik, K. (1989). Neural networks and principal component analysis.
+    Vincent, P. et al. (2008). Extracting and composing robust features with denoising autoencoders.
+    Rifai, S. et al. (2011). Contractive auto-encoders. ICML.
+    """
+
+    def __init__(self, n_latent=2, hidden_sizes=(), activation="sigmoid",
+                 code_activation="identity", likelihood="gaussian", sparsity=0.05,
+                 sparsity_weight=0.0, noise=None, noise_level=0.1, contractive_weight=0.0,
+                 lr=1e-3, batch_size=100, n_epochs=100, clip_norm=None, dtype="float64",
+                 random_state=None, verbose=False):
+        self.n_latent = n_latent
+        self.hidden_sizes = hidden_sizes
+        self.activation = activation
+        self.code_activation = code_activation
+        self.likelihood = likelihood
+        self.sparsity = sparsity
+        self.sparsity_weight = sparsity_weight
+        self.noise = noise
+        self.noise_level = noise_level
+        self.contractive_weight = contractive_weight
+        self.lr = lr
+        self.batch_size = batch_size
+        self.n_epochs = n_epochs
+        self.clip_norm = clip_norm
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ set-up
+    def _check_params(self):
+        check_positive_int(self.n_latent, "n_latent")
+        self._hidden = check_hidden_sizes(self.hidden_sizes)
+        get_activation(self.activation)
+        get_activation(self.code_activation)
+        if self.likelihood not in ("gaussian", "bernoulli"):
+            raise ValueError(f"likelihood must be 'gaussian' or 'bernoulli', got {self.likelihood!r}")
+        check_probability(self.sparsity, "sparsity")
+        check_positive(self.sparsity_weight, "sparsity_weight", allow_zero=True)
+        check_positive(self.contractive_weight, "contractive_weight", allow_zero=True)
+        if self.noise not in (None, "gaussian", "mask"):
+            raise ValueError(f"noise must be None, 'gaussian' or 'mask', got {self.noise!r}")
+        if self.noise == "mask":
+            check_probability(self.noise_level, "noise_level", open_interval=False)
+        elif self.noise == "gaussian":
+            check_positive(self.noise_level, "noise_level")
+        needs_sigmoid = [name for name, w in (("sparsity_weight", self.sparsity_weight),
+                                              ("contractive_weight", self.contractive_weight)) if w > 0]
+        if needs_sigmoid and self.code_activation != "sigmoid":
+            raise ValueError(f"{needs_sigmoid[0]} > 0 needs code_activation='sigmoid', "
+                             f"got {self.code_activation!r}")
+        if self.contractive_weight > 0 and self._hidden:
+            raise ValueError("the contractive penalty is implemented for a one-layer sigmoid "
+                             f"encoder; got hidden_sizes={self.hidden_sizes!r} (use ())")
+
+    def _make_modules(self, n_features):
+        enc = [n_features, *self._hidden, self.n_latent]
+        return {
+            "encoder": MLP(enc, self.activation, self.code_activation),
+            "decoder": MLP(enc[::-1], self.activation, "identity"),
+        }
+
+    # ------------------------------------------------------------------ objective
+    def _draw_noise(self, X, rng):
+        if self.noise == "gaussian":
+            return {"eps": rng.standard_normal(X.shape).astype(X.dtype, copy=False)}
+        if self.noise == "mask":
+            return {"keep": rng.random(X.shape) >= self.noise_level}
+        return None
+
+    def _corrupt(self, X, noise):
+        if noise is None:
+            return X
+        if "eps" in noise:
+            return X + self.noise_level * noise["eps"]
+        return X * noise["keep"]
+
+    def _reconstruction(self, X, out):
+        """Per-sample reconstruction loss and its gradient w.r.t. the decoder output."""
+        if self.likelihood == "gaussian":
+            return gaussian_nll(X, out)
+        return bernoulli_nll(X, out)
+
+    def _loss_and_grad(self, X, noise):
+        n = X.shape[0]
+        enc, dec = self.modules_["encoder"], self.modules_["decoder"]
+        h, enc_caches = enc.forward(self._corrupt(X, noise))
+        out, dec_caches = dec.forward(h)
+        rec, d_out = self._reconstruction(X, out)
+        loss = rec.sum() / n
+        terms = {"reconstruction": loss}
+        d_h, _ = dec.backward(d_out / n, dec_caches, self._grads["decoder"])
+        if self.sparsity_weight > 0:
+            omega, d_h_sparse = sparsity_penalty(h, self.sparsity)
+            loss += self.sparsity_weight * omega
+            d_h += self.sparsity_weight * d_h_sparse
+            terms["sparsity"] = omega
+        if self.contractive_weight > 0:
+            lam = self.contractive_weight
+            penalty, d_h_c, d_W = contractive_penalty(h, self.params_["encoder.0.W"])
+            loss += lam * penalty.sum() / n
+            d_h += (lam / n) * d_h_c
+            self._grads["encoder"]["0.W"] += (lam / n) * d_W
+            terms["contractive"] = penalty.sum() / n
+        enc.backward(d_h, enc_caches, self._grads["encoder"], need_dx=False)
+        return float(loss), terms
+
+    # ------------------------------------------------------------------ inference
+    def transform(self, X):
+        """The code h = f(x) of each row of X (no corruption)."""
+        X = self._validate_X(X)
+        return self.modules_["encoder"].forward(X)[0]
+
+    def inverse_transform(self, H):
+        """Decode codes H to data space: g(h), passed through σ for a Bernoulli decoder."""
+        check_is_fitted(self)
+        H = check_array(H, name="H", dtype=self._dtype, n_features=self.n_latent,
+                        estimator=f"{type(self).__name__} code")
+        out = self.modules_["decoder"].forward(H)[0]
+        return sigmoid(out) if self.likelihood == "bernoulli" else out
+
+    def reconstruct(self, X):
+        """g(f(x)) for each row of X."""
+        return self.inverse_transform(self.transform(X))
+
+    def score_samples(self, X):
+        """Minus the per-sample reconstruction loss: higher means more typical."""
+        X = self._validate_X(X)
+        out = self.modules_["decoder"].forward(self.modules_["encoder"].forward(X)[0])[0]
+        return -self._reconstruction(X, out)[0]
