@@ -32,7 +32,8 @@ def gaussian_nll(x, x_hat, sigma2=1.0, include_constant=False):
     Parameters
     ----------
     x, x_hat : ndarray, shape (n, d)
-        Data and decoder mean f(z).
+        Data and decoder mean f(z). Leading axes broadcast, so x̂ may be
+        (L, n, d) for L samples of z per row; the loss then has shape (L, n).
     sigma2 : float
         Decoder variance ω² (SPEC 4, (2.28)).
     include_constant : bool
@@ -51,7 +52,7 @@ def gaussian_nll(x, x_hat, sigma2=1.0, include_constant=False):
     the squared error, the autoencoder's reconstruction loss.
     """
     r = x_hat - x
-    nll = 0.5 * np.einsum("ij,ij->i", r, r) / sigma2
+    nll = 0.5 * np.einsum("...j,...j->...", r, r) / sigma2
     if include_constant:
         nll = nll + 0.5 * x.shape[-1] * (_LOG_2PI + np.log(sigma2))
     return nll, r / sigma2
@@ -167,11 +168,13 @@ def sparsity_penalty(h, p):
 
     Notes
     -----
-    p̂ is clipped into [1e-12, 1 − 1e-12] so that a saturated unit gives a large
-    but finite penalty.
+    p̂ is clipped into [δ, 1 − δ], δ = max(1e-12, machine epsilon of h), so that
+    a saturated unit gives a large but finite penalty (in float32, 1 − 1e-12
+    rounds to 1 and would not keep 1 − p̂ away from 0).
     """
     n = h.shape[0]
-    p_hat = np.clip(h.mean(axis=0), 1e-12, 1.0 - 1e-12)
+    delta = max(1e-12, float(np.finfo(h.dtype).eps))
+    p_hat = np.clip(h.mean(axis=0), delta, 1.0 - delta)
     omega = float(np.sum(p * np.log(p / p_hat) + (1.0 - p) * np.log((1.0 - p) / (1.0 - p_hat))))
     d_p_hat = -p / p_hat + (1.0 - p) / (1.0 - p_hat)
     return omega, np.broadcast_to(d_p_hat / n, h.shape).copy()

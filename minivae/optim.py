@@ -85,6 +85,8 @@ class Adam(_Optimizer):
     m^_t = m_t / (1 - b1^t);  v^_t = v_t / (1 - b2^t);
     theta_t = theta_{t-1} - lr m^_t / (sqrt(v^_t) + eps).
     (The thesis prints 1 - b2^2 in the correction; it is 1 - b2^t.)
+    t counts the updates of each key separately, so an array first passed at a
+    later step starts with its own correct bias correction.
 
     References
     ----------
@@ -96,13 +98,16 @@ class Adam(_Optimizer):
         self.beta1 = check_probability(beta1, "beta1", open_interval=False)
         self.beta2 = check_probability(beta2, "beta2", open_interval=False)
         self.eps = check_positive(eps, "eps")
-        self.m, self.v, self._work = {}, {}, {}
+        self.m, self.v, self._work, self.steps = {}, {}, {}, {}
 
     def _update(self, name, theta, g):
         if name not in self.m:
             self.m[name] = np.zeros_like(theta)
             self.v[name] = np.zeros_like(theta)
             self._work[name] = np.empty_like(theta)
+            self.steps[name] = 0
+        self.steps[name] += 1
+        t = self.steps[name]
         m, v, work = self.m[name], self.v[name], self._work[name]
         b1, b2 = self.beta1, self.beta2
         m *= b1
@@ -113,8 +118,8 @@ class Adam(_Optimizer):
         v += work
         # Fold both bias corrections into one step size and a rescaled eps:
         # lr m^/(sqrt(v^) + eps) = [lr sqrt(1-b2^t)/(1-b1^t)] m / (sqrt(v) + eps sqrt(1-b2^t)).
-        c2 = np.sqrt(1.0 - b2 ** self.t)
-        step = self.lr * c2 / (1.0 - b1 ** self.t)
+        c2 = np.sqrt(1.0 - b2 ** t)
+        step = self.lr * c2 / (1.0 - b1 ** t)
         np.sqrt(v, out=work)
         work += self.eps * c2
         np.divide(m, work, out=work)

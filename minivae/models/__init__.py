@@ -2,5 +2,6 @@
 
 from ._base import BaseModel, TrainingDivergedError, load
 from .autoencoder import Autoencoder
+from .vae import VAE
 
-__all__ = ["BaseModel", "TrainingDivergedError", "load", "Autoencoder"]
+__all__ = ["BaseModel", "TrainingDivergedError", "load", "Autoencoder", "VAE"]

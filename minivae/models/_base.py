@@ -331,7 +331,8 @@ def load(path):
     cls = classes.get(meta.get("class"))
     if cls is None:
         raise ValueError(f"{path} holds an unknown model class {meta.get('class')!r}")
-    config = meta["config"]
+    # JSON has no tuples: _config wrote tuple arguments (hidden_sizes) as lists.
+    config = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
     model = cls(**config)
     model._build(meta["n_features_in"], rng=None)
     for name, view in model.params_.items():
