@@ -142,11 +142,11 @@ class BaseModel:
         return self
 
     def _validate_X(self, X, reset=False):
-        dtype = check_dtype(self.dtype) if reset else self._dtype
         if reset:
-            return check_array(X, dtype=dtype)
+            return check_array(X, dtype=check_dtype(self.dtype))
+        # Before fit there is no _dtype yet: the fitted check must come first.
         check_is_fitted(self)
-        return check_array(X, dtype=dtype, n_features=self.n_features_in_,
+        return check_array(X, dtype=self._dtype, n_features=self.n_features_in_,
                            estimator=type(self).__name__)
 
     # ------------------------------------------------------------------ training

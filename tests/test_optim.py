@@ -1,0 +1,194 @@
+"""Tests of minivae.optim: Adam and SGD against the update rules written out by hand."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from minivae.optim import SGD, Adam, clip_grad_norm
+from tests.strategies import seeds, small_dims
+
+
+def _adam_by_hand(theta0, gradients, lr, b1, b2, eps):
+    """SPEC 1.2, one line per equation, for a list of gradients g_1, g_2, ..."""
+    theta = theta0.copy()
+    m = np.zeros_like(theta)
+    v = np.zeros_like(theta)
+    trajectory = []
+    for t, g in enumerate(gradients, start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g ** 2
+        m_hat = m / (1 - b1 ** t)
+        v_hat = v / (1 - b2 ** t)
+        theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+        trajectory.append(theta.copy())
+    return trajectory
+
+
+@given(seed=seeds, shape=st.lists(small_dims, min_size=1, max_size=2),
+       lr=st.floats(1e-4, 1.0), b1=st.floats(0.0, 0.99), b2=st.floats(0.5, 0.9999),
+       eps=st.sampled_from([1e-8, 1e-3, 0.5]))
+def test_adam_first_three_steps_match_the_formula(seed, shape, lr, b1, b2, eps):
+    rng = np.random.default_rng(seed)
+    theta = rng.standard_normal(shape)
+    gradients = [rng.standard_normal(shape) for _ in range(3)]
+    expected = _adam_by_hand(theta, gradients, lr, b1, b2, eps)
+    opt = Adam(lr=lr, beta1=b1, beta2=b2, eps=eps)
+    for g, want in zip(gradients, expected):
+        opt.step({"w": theta}, {"w": g.copy()})
+        np.testing.assert_allclose(theta, want, rtol=1e-12, atol=1e-14)
+    assert opt.t == 3
+
+
+def test_adam_first_step_moves_each_entry_by_about_lr():
+    # After bias correction m^_1 = g and v^_1 = g², so the first step is lr·g/(|g| + eps).
+    theta = np.array([1.0, 1.0, 1.0])
+    g = np.array([1e-3, -5.0, 200.0])
+    Adam(lr=0.1, eps=1e-8).step({"w": theta}, {"w": g})
+    np.testing.assert_allclose(theta, 1.0 - 0.1 * g / (np.abs(g) + 1e-8), rtol=1e-12)
+    np.testing.assert_allclose(theta, 1.0 - 0.1 * np.sign(g), rtol=2e-6)
+
+
+def test_adam_defaults_are_the_papers():
+    opt = Adam()
+    assert (opt.lr, opt.beta1, opt.beta2, opt.eps) == (1e-3, 0.9, 0.999, 1e-8)
+
+
+def test_adam_keyed_state_updates_arrays_independently():
+    rng = np.random.default_rng(0)
+    a0, b0 = rng.standard_normal(3), rng.standard_normal((2, 2))
+    grads = [(rng.standard_normal(3), rng.standard_normal((2, 2))) for _ in range(4)]
+    joint = Adam(lr=0.05)
+    a, b = a0.copy(), b0.copy()
+    alone_a, alone_b = Adam(lr=0.05), Adam(lr=0.05)
+    a_ref, b_ref = a0.copy(), b0.copy()
+    for ga, gb in grads:
+        joint.step({"a": a, "b": b}, {"a": ga.copy(), "b": gb.copy()})
+        alone_a.step({"a": a_ref}, {"a": ga.copy()})
+        alone_b.step({"b": b_ref}, {"b": gb.copy()})
+    np.testing.assert_array_equal(a, a_ref)
+    np.testing.assert_array_equal(b, b_ref)
+    assert set(joint.m) == {"a", "b"} and joint.m["a"].shape == (3,) and joint.v["b"].shape == (2, 2)
+
+
+def test_adam_key_added_later_gets_its_own_bias_correction():
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(2), rng.standard_normal(2)
+    b0 = b.copy()
+    opt = Adam(lr=0.1)
+    for _ in range(3):
+        opt.step({"a": a}, {"a": rng.standard_normal(2)})
+    gb = rng.standard_normal(2)
+    opt.step({"a": a, "b": b}, {"a": rng.standard_normal(2), "b": gb.copy()})
+    # b's first update is that of a fresh Adam: t = 1 for b.
+    np.testing.assert_allclose(b, _adam_by_hand(b0, [gb], 0.1, 0.9, 0.999, 1e-8)[0], rtol=1e-12)
+
+
+def test_adam_minimises_a_quadratic():
+    A = np.diag([1.0, 10.0, 100.0])
+    theta = np.array([3.0, -2.0, 1.0])
+    opt = Adam(lr=0.05)
+    for _ in range(2000):
+        opt.step({"w": theta}, {"w": A @ theta})
+    assert np.abs(theta).max() < 1e-2
+
+
+def test_adam_float32_state():
+    theta = np.ones(3, dtype=np.float32)
+    opt = Adam(lr=0.1)
+    opt.step({"w": theta}, {"w": np.ones(3, dtype=np.float32)})
+    assert theta.dtype == np.float32 and opt.m["w"].dtype == np.float32
+    np.testing.assert_allclose(theta, 0.9, rtol=1e-6)
+
+
+# ---------------------------------------------------------------------- SGD
+@given(seed=seeds, lr=st.floats(1e-3, 1.0))
+def test_sgd_without_momentum(seed, lr):
+    rng = np.random.default_rng(seed)
+    theta = rng.standard_normal(4)
+    want = theta.copy()
+    opt = SGD(lr=lr)
+    for _ in range(3):
+        g = rng.standard_normal(4)
+        want = want - lr * g  # (1.33)
+        opt.step({"w": theta}, {"w": g})
+        np.testing.assert_allclose(theta, want, rtol=1e-13, atol=1e-15)
+
+
+@given(seed=seeds, lr=st.floats(1e-3, 1.0), mu=st.floats(0.05, 0.95))
+def test_sgd_with_momentum(seed, lr, mu):
+    rng = np.random.default_rng(seed)
+    theta = rng.standard_normal(4)
+    want, velocity = theta.copy(), np.zeros(4)
+    opt = SGD(lr=lr, momentum=mu)
+    for _ in range(3):
+        g = rng.standard_normal(4)
+        velocity = mu * velocity - lr * g
+        want = want + velocity
+        opt.step({"w": theta}, {"w": g})
+        np.testing.assert_allclose(theta, want, rtol=1e-12, atol=1e-14)
+
+
+def test_sgd_momentum_state_is_keyed():
+    a, b = np.zeros(2), np.zeros(3)
+    opt = SGD(lr=1.0, momentum=0.5)
+    opt.step({"a": a, "b": b}, {"a": np.ones(2), "b": -np.ones(3)})
+    opt.step({"a": a, "b": b}, {"a": np.zeros(2), "b": np.zeros(3)})
+    # Second step coasts on each array's own velocity: 0.5 * (∓1).
+    np.testing.assert_allclose(a, -1.5)
+    np.testing.assert_allclose(b, 1.5)
+
+
+# ---------------------------------------------------------------------- clipping
+@given(seed=seeds, max_norm=st.floats(0.1, 10.0))
+def test_clip_grad_norm(seed, max_norm):
+    rng = np.random.default_rng(seed)
+    grads = {"a": 3 * rng.standard_normal(4), "b": 3 * rng.standard_normal((2, 3))}
+    before = {k: v.copy() for k, v in grads.items()}
+    norm = np.sqrt(sum((v ** 2).sum() for v in before.values()))
+    returned = clip_grad_norm(grads, max_norm)
+    assert returned == pytest.approx(norm, rel=1e-12)
+    after = np.sqrt(sum((v ** 2).sum() for v in grads.values()))
+    if norm > max_norm:
+        assert after == pytest.approx(max_norm, rel=1e-9)
+        # Direction is kept: one common scale factor.
+        for k in grads:
+            np.testing.assert_allclose(grads[k], before[k] * (after / norm), rtol=1e-12)
+    else:
+        for k in grads:
+            np.testing.assert_array_equal(grads[k], before[k])
+
+
+def test_optimiser_clip_norm_limits_the_step():
+    theta = np.zeros(2)
+    SGD(lr=1.0, clip_norm=1.0).step({"w": theta}, {"w": np.array([30.0, 40.0])})
+    np.testing.assert_allclose(theta, [-0.6, -0.8], rtol=1e-10)
+
+
+# ---------------------------------------------------------------------- bad arguments
+@pytest.mark.parametrize("make, match", [
+    (lambda: Adam(lr=0), "lr must be a finite positive number, got 0"),
+    (lambda: Adam(lr=-1), "lr must be a finite positive number, got -1"),
+    (lambda: Adam(lr=float("nan")), "lr must be a finite positive number, got nan"),
+    (lambda: Adam(beta1=1.0), r"beta1 must lie in \[0, 1\), got 1.0"),
+    (lambda: Adam(beta2=1.5), r"beta2 must lie in \[0, 1\), got 1.5"),
+    (lambda: Adam(beta1=-0.1), r"beta1 must lie in \[0, 1\), got -0.1"),
+    (lambda: Adam(eps=0), "eps must be a finite positive number, got 0"),
+    (lambda: Adam(clip_norm=-1), "clip_norm must be a finite positive number, got -1"),
+    (lambda: SGD(lr=-0.5), "lr must be a finite positive number, got -0.5"),
+    (lambda: SGD(momentum=1.0), r"momentum must lie in \[0, 1\), got 1.0"),
+    (lambda: SGD(momentum=-0.2), "momentum must be a finite non-negative number, got -0.2"),
+])
+def test_bad_hyperparameters_raise(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_non_numeric_hyperparameter_raises_type_error():
+    with pytest.raises(TypeError, match="lr must be a real number, got str"):
+        Adam(lr="0.1")
+
+
+def test_mismatched_keys_raise():
+    with pytest.raises(ValueError, match="params and grads must have the same keys"):
+        Adam().step({"a": np.zeros(2)}, {"b": np.zeros(2)})
