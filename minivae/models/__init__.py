@@ -3,5 +3,6 @@
 from ._base import BaseModel, TrainingDivergedError, load
 from .autoencoder import Autoencoder
 from .vae import VAE
+from .wae import WAE
 
-__all__ = ["BaseModel", "TrainingDivergedError", "load", "Autoencoder", "VAE"]
+__all__ = ["BaseModel", "TrainingDivergedError", "load", "Autoencoder", "VAE", "WAE"]
