@@ -1,3 +1,39 @@
-"""minivae: variational autoencoders written from scratch in NumPy."""
+"""minivae: variational autoencoders written from scratch in NumPy, beside their derivations.
+
+Modules, in the order imports flow:
+``nn`` (layers, activations) -> ``optim`` (Adam, SGD) -> ``losses`` and ``kernels`` ->
+``models`` (Autoencoder, VAE, WAE) -> ``demo`` / ``cli``. ``bayes`` (the Bayesian
+chapter), ``datasets``, ``priors``, ``gradcheck`` and ``plotting`` stand beside them.
+"""
 
 __version__ = "0.1.0"
+
+from . import bayes, datasets, gradcheck, kernels, losses, nn, optim, priors  # noqa: E402
+from ._validation import NotFittedError  # noqa: E402
+from .gradcheck import check_gradients  # noqa: E402
+from .models import VAE, WAE, Autoencoder, TrainingDivergedError, load  # noqa: E402
+from .optim import SGD, Adam  # noqa: E402
+from .priors import GaussianMixture, StandardNormal  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "Autoencoder",
+    "VAE",
+    "WAE",
+    "load",
+    "StandardNormal",
+    "GaussianMixture",
+    "Adam",
+    "SGD",
+    "check_gradients",
+    "NotFittedError",
+    "TrainingDivergedError",
+    "bayes",
+    "datasets",
+    "gradcheck",
+    "kernels",
+    "losses",
+    "nn",
+    "optim",
+    "priors",
+]

@@ -112,7 +112,7 @@ class Autoencoder(BaseModel):
         check_positive_int(self.n_latent, "n_latent")
         self._hidden = check_hidden_sizes(self.hidden_sizes)
         get_activation(self.activation)
-        get_activation(self.code_activation)
+        get_activation(self.code_activation, "code_activation")
         if self.likelihood not in ("gaussian", "bernoulli"):
             raise ValueError(f"likelihood must be 'gaussian' or 'bernoulli', got {self.likelihood!r}")
         check_probability(self.sparsity, "sparsity")
@@ -195,7 +195,7 @@ class Autoencoder(BaseModel):
         """Decode codes H to data space: g(h), passed through σ for a Bernoulli decoder."""
         check_is_fitted(self)
         H = check_array(H, name="H", dtype=self._dtype, n_features=self.n_latent,
-                        estimator=f"{type(self).__name__} code")
+                        estimator=f"{type(self).__name__}'s code layer")
         out = self.modules_["decoder"].forward(H)[0]
         return sigmoid(out) if self.likelihood == "bernoulli" else out
 
