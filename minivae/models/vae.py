@@ -136,6 +136,12 @@ class VAE(BaseModel):
             "decoder": MLP([nz, *hidden[::-1], n_features], act, "identity"),
         }
 
+    def _init_extra(self, rng, values):
+        # Start every q(z|x) with unit variance: Glorot weights on the log_sigma head
+        # can put log σ at ±10 or more on raw data, i.e. a KL term of 1e8 that some
+        # runs never recover from. The head still learns, as ∂L/∂W = δᵀh ≠ 0.
+        values["log_sigma.W"][...] = 0.0
+
     def _begin_epoch(self, epoch, X, rng):
         self._beta = 1.0 if self.kl_warmup == 0 else min(1.0, epoch / self.kl_warmup)
 
