@@ -39,6 +39,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 from scipy.special import digamma, expit, gammaln, polygamma
 
+from ._estimator import ParamsMixin
 from ._validation import check_array, check_is_fitted, check_positive, check_positive_int, check_random_state
 from .optim import Adam
 
@@ -453,7 +454,7 @@ def log_evidence(Phi, t, alpha, beta):
     return float(0.5 * M * np.log(alpha) + 0.5 * n * np.log(beta) - E_mN - 0.5 * log_det_A - 0.5 * n * LOG_2PI)
 
 
-class BayesianLinearRegression:
+class BayesianLinearRegression(ParamsMixin):
     """Bayesian linear regression with Gaussian prior and Gaussian noise (SPEC 1.1).
 
     Parameters
@@ -508,20 +509,6 @@ class BayesianLinearRegression:
         self.degree = degree
         self.centers = centers
         self.scale = scale
-
-    # -- scikit-learn style parameter access -------------------------------
-    def get_params(self, deep=True):
-        """Constructor arguments as a dict (scikit-learn convention)."""
-        return {name: getattr(self, name) for name in ("alpha", "beta", "basis", "degree", "centers", "scale")}
-
-    def set_params(self, **params):
-        """Set constructor arguments; unknown names raise ValueError."""
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"invalid parameter {name!r} for BayesianLinearRegression; valid: {sorted(valid)}")
-            setattr(self, name, value)
-        return self
 
     # -- helpers -----------------------------------------------------------
     def _design(self, X):

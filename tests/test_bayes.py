@@ -324,7 +324,7 @@ def test_unfitted_and_mismatched_prediction_errors():
     model.fit(Phi, t)
     with pytest.raises(ValueError, match="Phi has 3 features, but this BayesianLinearRegression was fitted with 2"):
         model.predict(np.ones((4, 3)))
-    with pytest.raises(ValueError, match="invalid parameter 'lam'"):
+    with pytest.raises(ValueError, match="has no parameter 'lam'"):
         model.set_params(lam=1.0)
     assert model.set_params(alpha=3.0).get_params()["alpha"] == 3.0
 

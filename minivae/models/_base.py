@@ -8,7 +8,6 @@ Generator, Adam, per-epoch history, progress output, the divergence check,
 scikit-learn style ``get_params``/``set_params``, and ``save``/``load``.
 """
 
-import inspect
 import json
 import math
 import os
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._estimator import ParamsMixin
 from .._validation import (
     check_array,
     check_dtype,
@@ -40,7 +40,7 @@ class TrainingDivergedError(FloatingPointError):
     """Raised when the training loss becomes NaN or infinite."""
 
 
-class BaseModel:
+class BaseModel(ParamsMixin):
     """Base class of the autoencoders and VAEs; not used directly.
 
     Subclasses store their constructor arguments unchanged (validation happens
@@ -64,29 +64,6 @@ class BaseModel:
 
     # Fitted attributes other than params_ that save() must store (arrays or JSON-able).
     _extra_state = ()
-
-    # ------------------------------------------------------------------ parameters
-    @classmethod
-    def _param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self"]
-
-    def get_params(self, deep=True):
-        """Constructor arguments as a dict (scikit-learn convention)."""
-        return {name: getattr(self, name) for name in self._param_names()}
-
-    def set_params(self, **params):
-        """Set constructor arguments; unknown names raise ValueError."""
-        valid = self._param_names()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"{type(self).__name__} has no parameter {name!r}; valid: {valid}")
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     def _check_common(self):
         """Checks of the training-loop arguments every model has."""
