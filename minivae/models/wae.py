@@ -37,8 +37,9 @@ class WAE(VAE):
         γ = 1/(2h²)), :func:`~minivae.kernels.imq_kernel` or
         :func:`~minivae.kernels.imq_multiscale`.
     kernel_scale : float or None
-        γ of the Gaussian kernel or C of the IMQ kernel. None picks the WAE
-        paper's default: C = 2·d_z (σ_z = 1) summed over the scales
+        γ of the Gaussian kernel or C of the IMQ kernel, for a string
+        ``kernel`` only (a ``Kernel`` carries its own scales). None picks the
+        WAE paper's default: C = 2·d_z (σ_z = 1) summed over the scales
         {0.1, 0.2, 0.5, 1, 2, 5, 10} for IMQ, γ = 1/(2·d_z) for the Gaussian.
         The thesis used γ = 0.01 and C = 1 on KDD (SPEC 8.1).
     lam : float
@@ -58,16 +59,35 @@ class WAE(VAE):
         Draws per data point in ``"per_point"`` mode (thesis: 1,000 in 1-D, 200 in 2-D).
     deterministic : bool
         Use z = μ(x) (a deterministic encoder, as in the WAE paper's
-        experiments); the log_sigma head then receives no gradient.
+        experiments); the log_sigma head then receives no gradient, and
+        ``reconstruct(X, sample_z=True)`` decodes μ(x) too.
     unbiased : bool
         U-statistic (default, as IPMeasures and the WAE code) or V-statistic MMD².
     lr, batch_size, n_epochs, clip_norm, dtype, random_state, verbose :
         As for :class:`VAE`.
 
+    Attributes
+    ----------
+    params_ : dict
+        As for :class:`VAE`.
+    history_ : dict
+        Per epoch: ``loss`` = ``reconstruction`` + ``mmd``, where ``mmd`` is
+        the penalty as it enters the loss, λ·MMD² (not MMD² alone).
+
     Notes
     -----
-    A batch with a single row has no within-sample pair, so its MMD term is
-    skipped (only the final, partial batch of an epoch can be that small).
+    The objective (2.37-2.39), per minibatch of n rows, is
+
+        (1/n) Σ_n −ln p(x_n | z_n) + λ MMD²_k({z_n}, {z̃_n}),   z̃_n ~ P_Z,
+
+    with the MMD² estimator of (2.38) from :func:`minivae.kernels.mmd` and
+    its gradient with respect to the z_n pushed back through the
+    reparametrisation z = μ + σ ⊙ ε. With the unbiased estimator a batch of a
+    single row has no within-sample pair, so its MMD term is skipped (only
+    the final, partial batch of an epoch can be that small).
+
+    A WAE has no ELBO: ``elbo`` and ``log_likelihood`` raise AttributeError,
+    and ``score_samples`` is minus the reconstruction loss at z = μ(x).
 
     References
     ----------
@@ -110,6 +130,9 @@ class WAE(VAE):
 
     def _check_params(self):
         super()._check_params()
+        for name in ("deterministic", "unbiased"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
         check_positive(self.lam, "lam", allow_zero=True)
         check_positive_int(self.n_sample, "n_sample", minimum=2)
         if self.mmd_mode not in ("aggregate", "per_point"):
@@ -121,10 +144,11 @@ class WAE(VAE):
         self._prior = self._make_prior()
 
     def _make_kernel(self):
-        if isinstance(self.kernel, Kernel):
-            return self.kernel
-        if isinstance(self.kernel, dict):
-            return Kernel.from_dict(self.kernel)
+        if isinstance(self.kernel, (Kernel, dict)):
+            if self.kernel_scale is not None:
+                raise ValueError("kernel_scale applies to kernel='gaussian' or 'imq' only; a Kernel "
+                                 f"carries its own scales, got kernel_scale={self.kernel_scale!r}")
+            return self.kernel if isinstance(self.kernel, Kernel) else Kernel.from_dict(self.kernel)
         if self.kernel == "gaussian":
             gamma = 1.0 / (2.0 * self.n_latent) if self.kernel_scale is None else self.kernel_scale
             return gaussian_kernel(gamma=check_positive(gamma, "kernel_scale"))
@@ -159,11 +183,10 @@ class WAE(VAE):
             eps = rng.standard_normal((1, n, nz), dtype=dt)
         noise = {"eps": eps}
         if self.mmd_mode == "aggregate":
-            noise["prior"] = np.asarray(self._prior.sample(n, rng), dtype=dt)
+            noise["prior"] = self._sample_prior(n, rng)
         else:
             noise["eps_mmd"] = rng.standard_normal((self.n_sample, n, nz), dtype=dt)
-            noise["prior"] = np.asarray(self._prior.sample(n * self.n_sample, rng),
-                                        dtype=dt).reshape(n, self.n_sample, nz)
+            noise["prior"] = self._sample_prior(n * self.n_sample, rng).reshape(n, self.n_sample, nz)
         return noise
 
     def _regularizer(self, mu, log_sigma, z, noise):
@@ -171,7 +194,7 @@ class WAE(VAE):
         lam, n = self.lam, mu.shape[0]
         if self.mmd_mode == "aggregate":
             zq = z.reshape(-1, self.n_latent)
-            if zq.shape[0] < 2:
+            if zq.shape[0] < 2 and self.unbiased:
                 return 0.0, 0.0, 0.0, None
             value, grad_z, _ = mmd(zq, noise["prior"], kernel=self._kernel,
                                    unbiased=self.unbiased, return_grad=True)
@@ -207,7 +230,24 @@ class WAE(VAE):
         return -self._nll(X, self.modules_["decoder"].forward(mu)[0])[0]
 
     def _sample_prior(self, n, rng):
-        return np.asarray(self._prior.sample(n, rng), dtype=self._dtype)
+        z = np.asarray(self._prior.sample(n, rng), dtype=self._dtype)
+        # A user-supplied prior may have no ``dim`` to check in advance.
+        if z.shape != (n, self.n_latent):
+            raise ValueError(f"prior.sample({n}, rng) must return shape {(n, self.n_latent)}, "
+                             f"got {z.shape}")
+        return z
+
+    def reconstruct(self, X, sample_z=False, random_state=None):
+        """Decode μ(x) (or, with ``sample_z`` and a stochastic encoder, one z ~ q(z|x))."""
+        return super().reconstruct(X, sample_z=sample_z and not self.deterministic,
+                                   random_state=random_state)
+
+    def _after_load(self):
+        # The file stores the prior and a Kernel as dicts; give them back as objects.
+        if isinstance(self.prior, dict):
+            self.prior = self._prior
+        if isinstance(self.kernel, dict):
+            self.kernel = self._kernel
 
     def _config(self):
         config = super()._config()
