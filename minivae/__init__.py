@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 from . import bayes, datasets, gradcheck, kernels, losses, nn, optim, priors  # noqa: E402
 from ._validation import NotFittedError  # noqa: E402
 from .gradcheck import check_gradients  # noqa: E402
+from .kernels import Kernel, gaussian_kernel, imq_kernel, imq_multiscale, mmd  # noqa: E402
 from .models import VAE, WAE, Autoencoder, TrainingDivergedError, load  # noqa: E402
 from .optim import SGD, Adam  # noqa: E402
 from .priors import GaussianMixture, StandardNormal  # noqa: E402
@@ -26,6 +27,11 @@ __all__ = [
     "Adam",
     "SGD",
     "check_gradients",
+    "Kernel",
+    "gaussian_kernel",
+    "imq_kernel",
+    "imq_multiscale",
+    "mmd",
     "NotFittedError",
     "TrainingDivergedError",
     "bayes",

@@ -624,15 +624,26 @@ def mmd(X, Y, kernel=None, unbiased=True, return_grad=False, grad_Y=True, backen
         result = _mmd_numpy(X, Y, kernel, unbiased, return_grad)
         return result if not return_grad or grad_Y else (result[0], result[1], None)
 
+    grad_mode = 0 if not return_grad else (2 if grad_Y else 1)
+    value, grad = _mmd_compiled(X, Y, kernel, unbiased, grad_mode)
+    if not return_grad:
+        return value
     n = X.shape[0]
-    ZT = np.ascontiguousarray(np.concatenate([X, Y]).T)
+    return value, grad[:n], (grad[n:] if grad_Y else None)
+
+
+def _mmd_compiled(X, Y, kernel, unbiased, grad_mode):
+    """Run the compiled loops on already-validated float64 inputs.
+
+    The WAE calls this directly in its training step: its encoder samples are
+    checked once per fit, not once per minibatch. Returns ``(value, grad)``
+    with ``grad`` as in :func:`_mmd_loops`.
+    """
+    n = X.shape[0]
+    ZT = np.ascontiguousarray(np.concatenate([X, Y]).T, dtype=np.float64)
     scales = np.asarray(kernel.scales, dtype=np.float64)
     n_chunks = max(_MIN_CHUNKS, numba.get_num_threads())
     N = ZT.shape[1]
     loops = _mmd_numba_serial if N * (N - 1) // 2 <= _SERIAL_MAX_PAIRS else _mmd_numba
-    grad_mode = 0 if not return_grad else (2 if grad_Y else 1)
-    value, grad = loops(ZT, n, _KINDS.index(kernel.kind), scales, unbiased, n_chunks,
-                        grad_mode)
-    if not return_grad:
-        return float(value)
-    return float(value), grad[:n], (grad[n:] if grad_Y else None)
+    value, grad = loops(ZT, n, _KINDS.index(kernel.kind), scales, unbiased, n_chunks, grad_mode)
+    return float(value), grad

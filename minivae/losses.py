@@ -52,9 +52,9 @@ def gaussian_nll(x, x_hat, sigma2=1.0, include_constant=False):
     the squared error, the autoencoder's reconstruction loss.
     """
     r = x_hat - x
-    nll = 0.5 * np.einsum("...j,...j->...", r, r) / sigma2
+    nll = np.vecdot(r, r) * (0.5 / sigma2)  # vecdot(r, r) = Σ_j r_j²
     if include_constant:
-        nll = nll + 0.5 * x.shape[-1] * (_LOG_2PI + np.log(sigma2))
+        nll += 0.5 * x.shape[-1] * (_LOG_2PI + np.log(sigma2))
     return nll, r / sigma2
 
 

@@ -25,7 +25,10 @@ axis of K independent copies and the input a matching leading axis, so K
 mixture components run as one batched matrix product.
 """
 
+import functools
+
 import numpy as np
+from scipy.special import expit as _expit
 
 from ._validation import check_positive_int
 
@@ -47,16 +50,31 @@ __all__ = [
 
 
 def sigmoid(a):
-    """Logistic sigmoid σ(a) = 1 / (1 + e^{-a}), without overflow for any a.
+    """Logistic sigmoid σ(a) = 1 / (1 + e^{-a}), without overflow warnings for any a.
 
     Notes
     -----
-    e^{-|a|} never overflows; for a < 0 the identity σ(a) = e^{a} / (1 + e^{a})
-    is used, which is the same number written with e^{-|a|}.
+    The formula is evaluated as written. It has a small *relative* error even
+    where σ(a) is tiny, because e^{-a}, 1 + e^{-a} and the reciprocal each
+    have one. Only where σ(a) would be below the smallest normal number
+    (a < −709 in float64, a < −88 in float32) does e^{-a} overflow to +inf,
+    and then 1 / (1 + inf) = 0 is the value flushed to zero, so that overflow
+    is harmless and is not reported. This agrees with the sign-split form
+    (e^{a} / (1 + e^{a}) for a < 0) to rounding.
+
+    The sigmoid is the hottest elementwise function of the networks
+    (benchmarks/bench_vae.py). In float64, NumPy's exp is a scalar loop on
+    CPUs without AVX-512, and ``scipy.special.expit`` evaluates exactly this
+    formula (bit for bit) in one pass instead of four, which makes a VAE
+    training step 5-7 % faster. In float32, NumPy's vectorised exp is faster
+    than expit's scalar one, so the four NumPy passes below are used.
     """
-    e = np.exp(-np.abs(a))
-    s = 1.0 / (1.0 + e)
-    return np.where(a >= 0, s, e * s)
+    if getattr(a, "dtype", None) != np.float32:
+        return _expit(a)
+    with np.errstate(over="ignore"):
+        e = np.exp(np.negative(a))
+    e += 1.0
+    return 1.0 / e
 
 
 def softplus(a):
@@ -173,15 +191,26 @@ ACTIVATIONS = {
 }
 
 
-def get_activation(activation):
-    """Return an activation object from its name (see ``ACTIVATIONS``) or pass one through."""
+def get_activation(activation, name="activation"):
+    """Return an activation object from its name (see ``ACTIVATIONS``) or pass one through.
+
+    ``name`` is the argument named in the error message.
+    """
     if isinstance(activation, Identity):
         return activation
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(
-            f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
+            f"{name} must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
         )
     return ACTIVATIONS[activation]()
+
+
+@functools.lru_cache(maxsize=32)
+def _ones(n, dtype):
+    """A read-only vector of n ones (cached: the batch size rarely changes)."""
+    ones = np.ones(n, dtype=dtype)
+    ones.flags.writeable = False
+    return ones
 
 
 class Dense:
@@ -248,7 +277,8 @@ class Dense:
     def forward(self, x):
         """Return ``(z, cache)`` with z = h(x Wᵀ + b); x is (n, n_in) or (K, n, n_in)."""
         p = self.params
-        a = x @ p["W"].mT + p["b"][..., None, :]
+        a = x @ p["W"].mT
+        a += p["b"][..., None, :]  # in place: a is a fresh array
         beta = p["beta"][..., None, :] if "beta" in p else None
         z = self.activation.forward(a, beta)
         return z, (x, a, z)
@@ -280,7 +310,10 @@ class Dense:
         beta = p["beta"][..., None, :] if "beta" in p else None
         delta, d_beta = self.activation.backward(dz, a, z, beta)
         dW = delta.mT @ x
-        db = delta.sum(axis=-2)
+        # The bias is the weight of a constant input 1, so Σ_n δ_n = δᵀ1 like
+        # dW = δᵀx; as a matrix-vector product this is twice as fast as
+        # delta.sum(axis=-2) at batch sizes of 100.
+        db = delta.mT @ _ones(delta.shape[-2], delta.dtype)
         if grads is None:
             grads = {"W": dW, "b": db}
             if d_beta is not None:

@@ -7,6 +7,8 @@ optimiser step is a handful of vectorised operations however many layers there
 are.
 """
 
+import math
+
 import numpy as np
 
 from ._validation import check_positive, check_probability
@@ -118,7 +120,9 @@ class Adam(_Optimizer):
         v += work
         # Fold both bias corrections into one step size and a rescaled eps:
         # lr m^/(sqrt(v^) + eps) = [lr sqrt(1-b2^t)/(1-b1^t)] m / (sqrt(v) + eps sqrt(1-b2^t)).
-        c2 = np.sqrt(1.0 - b2 ** t)
+        # Python floats, not NumPy scalars: a float64 scalar would send a
+        # float32 buffer through a slow casting loop.
+        c2 = math.sqrt(1.0 - b2 ** t)
         step = self.lr * c2 / (1.0 - b1 ** t)
         np.sqrt(v, out=work)
         work += self.eps * c2

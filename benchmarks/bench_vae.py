@@ -1,0 +1,266 @@
+"""Training throughput of minivae's VAE, side by side with the same model in PyTorch.
+
+What is measured
+----------------
+Samples per second of ``VAE.fit`` (minibatch Adam, batch 100) on the thesis's
+real-data architectures (SPEC 8), with sigmoid hidden units and the Gaussian
+likelihood:
+
+    KDD-like     nx = 34,  nh = 30,  nz = 10
+    HTRU2-like   nx = 8,   nh = 20,  nz = 4
+    MNIST-like   nx = 784, nh = 400, nz = 20
+
+each in float64 and float32, on 1 and 2 threads. One step is the whole of
+SPEC 4: encoder, reparametrisation z = mu + exp(log_sigma)·eps (2.32), decoder,
+Gaussian NLL (2.33) plus the analytic KL (2.31), backpropagation, an Adam
+update (SPEC 1.2), with the minibatch shuffling and the fresh eps draw included.
+The first epoch of every fit is a warm-up and is not timed: the clock starts
+when the second epoch begins and stops when ``fit`` returns.
+
+When PyTorch is installed (``pip install -e ".[bench]"``) the same network,
+loss, reparametrisation and ``torch.optim.Adam`` run in the same process,
+interleaved with the NumPy runs so that a busy machine slows both alike, and the
+table shows the ratio minivae / PyTorch. PyTorch runs eagerly (no
+``torch.compile``) with its default Adam, as a user would write it
+(``--torch-adam fused`` gives it the fused CPU kernel instead).
+
+Thread counts: BLAS and OpenMP read their thread count when NumPy (or PyTorch)
+is first imported, so the script re-runs itself in one subprocess per thread
+setting with ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS``
+set, and PyTorch gets ``torch.set_num_threads`` to match.
+
+Each number is the best of ``--repeats`` fits (the least disturbed by other
+processes); the load average is printed so that a loaded machine shows. On a
+shared machine ``--cpu-time`` times with the process's CPU time instead of the
+wall clock, which other processes disturb much less; it is only meaningful
+with one thread (with two it adds up both threads' time).
+
+Usage
+-----
+    python benchmarks/bench_vae.py              # full table (a few minutes)
+    python benchmarks/bench_vae.py --quick      # smoke run (well under a minute)
+    python benchmarks/bench_vae.py --threads 1 --configs kdd htru2 --dtypes float64
+    python benchmarks/bench_vae.py --threads 1 --cpu-time     # on a busy machine
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+
+# name: (nx, nh, nz, rows per epoch in the full run)
+CONFIGS = {
+    "kdd": (34, 30, 10, 20_000),
+    "htru2": (8, 20, 4, 16_000),
+    "mnist": (784, 400, 20, 4_000),
+}
+LABELS = {"kdd": "KDD-like 34-30-10", "htru2": "HTRU2-like 8-20-4", "mnist": "MNIST-like 784-400-20"}
+BATCH_SIZE = 100
+LR = 1e-3
+# Wall-clock time by default; --cpu-time switches to this process's CPU time.
+clock = time.perf_counter
+
+
+# ---------------------------------------------------------------------- minivae
+def time_minivae(X, nh, nz, dtype, n_epochs):
+    """Samples/s of ``VAE.fit`` over ``n_epochs`` epochs after one untimed warm-up epoch."""
+    from minivae.models import VAE
+
+    model = VAE(n_latent=nz, hidden_sizes=(nh,), activation="sigmoid", likelihood="gaussian",
+                sigma2=1.0, lr=LR, batch_size=BATCH_SIZE, n_epochs=1 + n_epochs,
+                dtype=dtype, random_state=0)
+    # The per-epoch hook tells when the timed epochs begin; fit returns right
+    # after the last one.
+    starts = []
+    begin_epoch = model._begin_epoch
+
+    def timed_begin_epoch(epoch, X, rng):
+        starts.append(clock())
+        begin_epoch(epoch, X, rng)
+
+    model._begin_epoch = timed_begin_epoch
+    model.fit(X)
+    elapsed = clock() - starts[1]
+    assert len(starts) == 1 + n_epochs and math.isfinite(model.history_["loss"][-1])
+    return n_epochs * X.shape[0] / elapsed
+
+
+# ---------------------------------------------------------------------- PyTorch
+def make_torch_vae(torch, nx, nh, nz, dtype):
+    """The same network as minivae's VAE: A, mu, log_sigma heads, decoder f (SPEC 4)."""
+    nn = torch.nn
+    kw = {"dtype": getattr(torch, dtype)}
+    return nn.ModuleDict({
+        "encoder": nn.Sequential(nn.Linear(nx, nh, **kw), nn.Sigmoid()),
+        "mu": nn.Linear(nh, nz, **kw),
+        "log_sigma": nn.Linear(nh, nz, **kw),
+        "decoder": nn.Sequential(nn.Linear(nz, nh, **kw), nn.Sigmoid(), nn.Linear(nh, nx, **kw)),
+    })
+
+
+def torch_loss(net, x, eps, sigma2=1.0):
+    """Batch-mean negative ELBO: Gaussian NLL (2.33) with its constant + analytic KL (2.31)."""
+    h = net["encoder"](x)
+    mu, log_sigma = net["mu"](h), net["log_sigma"](h)
+    z = mu + log_sigma.exp() * eps                                   # (2.32)
+    x_hat = net["decoder"](z)
+    nll = 0.5 * ((x - x_hat) ** 2).sum(dim=1) / sigma2 + 0.5 * x.shape[1] * math.log(2 * math.pi * sigma2)
+    kl = 0.5 * ((2 * log_sigma).exp() + mu * mu - 2 * log_sigma - 1).sum(dim=1)
+    return (nll + kl).mean()
+
+
+def time_torch(X, nh, nz, dtype, n_epochs, fused_adam=False):
+    """Samples/s of the PyTorch loop over ``n_epochs`` epochs after one warm-up epoch."""
+    import torch
+
+    torch.manual_seed(0)
+    Xt = torch.as_tensor(X, dtype=getattr(torch, dtype))
+    n, nx = Xt.shape
+    net = make_torch_vae(torch, nx, nh, nz, dtype)
+    optimizer = torch.optim.Adam(net.parameters(), lr=LR, fused=fused_adam or None)
+    start = None
+    for epoch in range(1 + n_epochs):
+        if epoch == 1:
+            start = clock()
+        order = torch.randperm(n)
+        total = 0.0
+        for s in range(0, n, BATCH_SIZE):
+            xb = Xt[order[s:s + BATCH_SIZE]]
+            eps = torch.randn(xb.shape[0], nz, dtype=xb.dtype)
+            loss = torch_loss(net, xb, eps)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            # minivae records the loss of every batch too (history_ and the divergence check).
+            total += loss.item() * xb.shape[0] / n
+        assert math.isfinite(total)
+    return n_epochs * n / (clock() - start)
+
+
+# ---------------------------------------------------------------------- worker
+def worker(args):
+    """Measure every (config, dtype) at this process's thread count; print JSON lines."""
+    global clock
+    import numpy as np
+
+    if args.cpu_time:
+        clock = time.process_time
+    threads = int(os.environ["OMP_NUM_THREADS"])
+    try:
+        import torch
+        torch.set_num_threads(threads)
+    except ImportError:
+        torch = None
+    if args.no_torch:
+        torch = None
+    for name in args.configs:
+        nx, nh, nz, n_rows = CONFIGS[name]
+        if args.quick:
+            n_rows = max(10 * BATCH_SIZE, n_rows // 10)
+        X = np.random.default_rng(0).standard_normal((n_rows, nx))
+        for dtype in args.dtypes:
+            print(f"  {LABELS[name]}, {dtype}, {threads} thread(s) ...", file=sys.stderr, flush=True)
+            best_np, best_torch = 0.0, 0.0
+            for _ in range(args.repeats):
+                best_np = max(best_np, time_minivae(X, nh, nz, dtype, args.epochs))
+                if torch is not None:
+                    best_torch = max(best_torch, time_torch(X, nh, nz, dtype, args.epochs,
+                                                            args.torch_adam == "fused"))
+            print(json.dumps({"config": name, "dtype": dtype, "threads": threads,
+                              "minivae": best_np, "torch": best_torch or None}), flush=True)
+
+
+def run_threads(threads, args):
+    """Re-run this script as a worker with the thread variables set before any import."""
+    env = dict(os.environ)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--repeats", str(args.repeats),
+           "--epochs", str(args.epochs), "--configs", *args.configs, "--dtypes", *args.dtypes]
+    for flag in ("quick", "no_torch", "cpu_time"):
+        if getattr(args, flag):
+            cmd.append("--" + flag.replace("_", "-"))
+    cmd += ["--torch-adam", args.torch_adam]
+    out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def describe_machine():
+    """CPU, versions and load, without importing NumPy or PyTorch into this parent process."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    parts = [f"CPU {cpu} ({os.cpu_count()} logical cores)", f"Python {platform.python_version()}",
+             f"NumPy {version('numpy')}"]
+    try:
+        parts.append(f"PyTorch {version('torch')}")
+    except PackageNotFoundError:
+        parts.append("PyTorch not installed (pip install -e \".[bench]\" for the comparison)")
+    if hasattr(os, "getloadavg"):
+        parts.append("load average %.1f" % os.getloadavg()[0])
+    return "; ".join(parts)
+
+
+def print_table(rows):
+    header = f"{'architecture':<23}{'dtype':<9}{'threads':>7}{'minivae /s':>13}{'PyTorch /s':>13}{'ratio':>8}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        torch_s = f"{r['torch']:13,.0f}" if r["torch"] else f"{'-':>13}"
+        ratio = f"{r['minivae'] / r['torch']:7.2f}x" if r["torch"] else f"{'-':>8}"
+        print(f"{LABELS[r['config']]:<23}{r['dtype']:<9}{r['threads']:>7}{r['minivae']:13,.0f}{torch_s}{ratio}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: a tenth of the rows, one timed epoch, one repeat")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
+    parser.add_argument("--dtypes", nargs="+", choices=["float64", "float32"],
+                        default=["float64", "float32"])
+    parser.add_argument("--repeats", type=int, default=None, help="fits per measurement; the best counts")
+    parser.add_argument("--epochs", type=int, default=None, help="timed epochs per fit")
+    parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    parser.add_argument("--torch-adam", choices=["default", "fused"], default="default",
+                        help="PyTorch's Adam: the default (per-tensor loop on CPU) or fused=True")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with this process's CPU time instead of the wall clock: "
+                             "steadier on a busy machine, but only meaningful with 1 thread")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.repeats is None:
+        args.repeats = 1 if args.quick else 3
+    if args.epochs is None:
+        args.epochs = 1 if args.quick else 2
+    if args.worker:
+        worker(args)
+        return
+    print(describe_machine())
+    print(f"batch {BATCH_SIZE}, sigmoid, Gaussian likelihood + analytic KL, Adam "
+          f"(PyTorch: {args.torch_adam}); samples/s, best of {args.repeats}, warm-up epoch "
+          f"excluded; {'CPU' if args.cpu_time else 'wall-clock'} time")
+    if args.quick:
+        print("--quick: short epochs and one repeat, a smoke test; the numbers are only indicative")
+    print()
+    rows = []
+    for threads in args.threads:
+        rows += run_threads(threads, args)
+    order = {name: i for i, name in enumerate(CONFIGS)}
+    rows.sort(key=lambda r: (order[r["config"]], r["dtype"] != "float64", r["threads"]))
+    print_table(rows)
+    if hasattr(os, "getloadavg"):
+        print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()
