@@ -25,3 +25,18 @@ batch_sizes = st.integers(min_value=1, max_value=5)
 def normal_array(seed, shape, scale=1.0):
     """A float64 array of N(0, scale²) values from a seeded Generator."""
     return scale * np.random.default_rng(seed).standard_normal(shape)
+
+
+def toy_inputs(seed, n, nx, likelihood):
+    """Inputs for a likelihood: N(0, 1) values, or values in [0, 1] (not only 0/1) for Bernoulli."""
+    rng = np.random.default_rng(seed)
+    return rng.random((n, nx)) if likelihood == "bernoulli" else rng.standard_normal((n, nx))
+
+
+def jitter_biases(model, seed, scale=0.3):
+    """Give every bias a random N(0, scale²) value, so gradient checks run away from 0."""
+    rng = np.random.default_rng(seed + 1)
+    for name, value in model.params_.items():
+        if name.endswith(".b"):
+            value[...] = scale * rng.standard_normal(value.shape)
+    return model

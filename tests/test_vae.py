@@ -17,7 +17,7 @@ from minivae._validation import NotFittedError
 from minivae.gradcheck import check_gradients
 from minivae.losses import kl_diagonal_gaussians, kl_gaussians, kl_standard_normal
 from minivae.models import VAE, load
-from tests.strategies import seeds
+from tests.strategies import jitter_biases, seeds, toy_inputs
 
 # relu is left out of the finite-difference checks: at its kink a central
 # difference is meaningless, and the other activations exercise the same code path.
@@ -26,23 +26,12 @@ hidden_lists = st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_s
 likelihoods = st.sampled_from(["gaussian", "bernoulli"])
 
 
-def _toy_X(seed, n, nx, likelihood):
-    """Inputs for a likelihood: N(0, 1) values, or values in [0, 1] (not only 0/1) for Bernoulli."""
-    rng = np.random.default_rng(seed)
-    return rng.random((n, nx)) if likelihood == "bernoulli" else rng.standard_normal((n, nx))
-
-
 def _initialized(seed, n, nx, nz, hidden, activation, likelihood, sigma2=1.0, n_mc=1):
-    X = _toy_X(seed, n, nx, likelihood)
+    X = toy_inputs(seed, n, nx, likelihood)
     model = VAE(n_latent=nz, hidden_sizes=tuple(hidden), activation=activation,
                 likelihood=likelihood, sigma2=sigma2, n_mc=n_mc)
     model.initialize(X, random_state=seed)
-    # Give the biases non-zero values so that their gradients are exercised away from 0.
-    rng = np.random.default_rng(seed + 1)
-    for name, value in model.params_.items():
-        if name.endswith(".b"):
-            value[...] = 0.3 * rng.standard_normal(value.shape)
-    return model, X
+    return jitter_biases(model, seed), X
 
 
 # ====================================================================== gradients

@@ -17,7 +17,7 @@ from minivae.gradcheck import check_gradients
 from minivae.kernels import Kernel, gaussian_kernel, imq_kernel, mmd_reference
 from minivae.models import VAE, WAE, load
 from minivae.priors import GaussianMixture, StandardNormal
-from tests.strategies import seeds
+from tests.strategies import jitter_biases, seeds, toy_inputs
 
 hidden_lists = st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=2)
 likelihoods = st.sampled_from(["gaussian", "bernoulli"])
@@ -28,11 +28,6 @@ modes = st.sampled_from(["aggregate", "per_point"])
 
 # The WAE paper's multi-scale IMQ factors, written out here rather than imported.
 WAE_FACTORS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
-
-
-def _toy_X(seed, n, nx, likelihood):
-    rng = np.random.default_rng(seed)
-    return rng.random((n, nx)) if likelihood == "bernoulli" else rng.standard_normal((n, nx))
 
 
 def _kernel_arg(kernel, scale):
@@ -62,16 +57,10 @@ def _random_prior(seed, nz, mixture):
 
 
 def _initialized(seed, n, nx, nz, hidden, likelihood, **wae_kwargs):
-    X = _toy_X(seed, n, nx, likelihood)
+    X = toy_inputs(seed, n, nx, likelihood)
     model = WAE(n_latent=nz, hidden_sizes=tuple(hidden), likelihood=likelihood, **wae_kwargs)
     model.initialize(X, random_state=seed)
-    # Non-zero biases, so that their gradients are exercised away from 0; the
-    # log_sigma bias is kept small so that σ stays O(1).
-    rng = np.random.default_rng(seed + 1)
-    for name, value in model.params_.items():
-        if name.endswith(".b"):
-            value[...] = 0.3 * rng.standard_normal(value.shape)
-    return model, X
+    return jitter_biases(model, seed), X
 
 
 # ====================================================================== gradients
