@@ -322,10 +322,18 @@ def least_squares(Phi, t, lam=0.0):
 # Bayesian linear regression (1.19-1.28)
 # ---------------------------------------------------------------------------
 
-def _precision_cholesky(Phi, alpha, beta):
-    """Cholesky factor of the posterior precision A = S_N^{-1} = alpha I + beta Phi^T Phi (1.26)."""
+def _checked_precision(Phi, t, alpha, beta):
+    """Validate a regression problem and factor its posterior precision.
+
+    Returns ``(Phi, t, alpha, beta, factor)`` with ``factor`` the Cholesky
+    factor of A = S_N^{-1} = alpha I + beta Phi^T Phi (1.26).
+    """
+    Phi = check_array(Phi, name="Phi")
+    t = _check_targets(t, Phi.shape[0])
+    alpha = check_positive(alpha, "alpha")
+    beta = check_positive(beta, "beta")
     A = alpha * np.eye(Phi.shape[1]) + beta * (Phi.T @ Phi)
-    return cho_factor(A, lower=True)
+    return Phi, t, alpha, beta, cho_factor(A, lower=True)
 
 
 def weight_posterior(Phi, t, alpha, beta):
@@ -362,11 +370,7 @@ def weight_posterior(Phi, t, alpha, beta):
     ----------
     Bishop (2006), §3.3.1, eq. (3.53)-(3.54).
     """
-    Phi = check_array(Phi, name="Phi")
-    t = _check_targets(t, Phi.shape[0])
-    alpha = check_positive(alpha, "alpha")
-    beta = check_positive(beta, "beta")
-    factor = _precision_cholesky(Phi, alpha, beta)
+    Phi, t, alpha, beta, factor = _checked_precision(Phi, t, alpha, beta)
     S_N = cho_solve(factor, np.eye(Phi.shape[1]))
     # Round-off leaves S_N a few ulps from symmetric; sampling needs it exactly so.
     S_N = 0.5 * (S_N + S_N.T)
@@ -440,12 +444,8 @@ def log_evidence(Phi, t, alpha, beta):
     ----------
     Bishop (2006), §3.5.1, eq. (3.77)-(3.86).
     """
-    Phi = check_array(Phi, name="Phi")
-    t = _check_targets(t, Phi.shape[0])
-    alpha = check_positive(alpha, "alpha")
-    beta = check_positive(beta, "beta")
+    Phi, t, alpha, beta, factor = _checked_precision(Phi, t, alpha, beta)
     n, M = Phi.shape
-    factor = _precision_cholesky(Phi, alpha, beta)
     m_N = beta * cho_solve(factor, Phi.T @ t)
     r = t - Phi @ m_N
     E_mN = 0.5 * beta * float(r @ r) + 0.5 * alpha * float(m_N @ m_N)
