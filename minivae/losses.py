@@ -3,9 +3,10 @@
 Conventions: every function returns the loss *per sample* (shape ``(n,)``,
 summed over features or latent dimensions) together with the gradient of the
 *sum over the batch* with respect to its array arguments. A model divides by
-the batch size once, at the top of its backward pass. The sparsity penalty is
-the exception: it is a function of the whole batch (through p̂) and returns a
-scalar.
+the batch size once, at the top of its backward pass. Two exceptions: the
+sparsity penalty is a function of the whole batch (through p̂) and returns a
+scalar; ``kl_diagonal_gaussians`` and ``kl_gaussians`` (2.29) return values only,
+as references that the analytic (2.31) and Monte-Carlo estimates are tested against.
 """
 
 import numpy as np

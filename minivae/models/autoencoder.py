@@ -10,8 +10,6 @@ penalties and corruptions switched on by arguments, and they combine freely:
 * contractive (Rifai et al. 2011): ``contractive_weight > 0`` adds λ ‖∂h/∂x‖_F².
 """
 
-import numpy as np
-
 from .._validation import (
     check_array,
     check_hidden_sizes,
