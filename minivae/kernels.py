@@ -38,7 +38,9 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from ._jit import compile_kernel
 
 from ._validation import check_array, check_positive
 
@@ -506,12 +508,12 @@ def _mmd_loops(ZT, n, kind, scales, unbiased, n_chunks, grad_mode):
 # raising, which removes a branch per division so the loops vectorise; the
 # divisors here are C + r² >= C > 0, so it never happens. No fastmath: the
 # results must match the NumPy reference to rounding.
-_mmd_numba = njit(cache=True, parallel=True, error_model="numpy")(_mmd_loops)
+_mmd_numba = compile_kernel(_mmd_loops, parallel=True, error_model="numpy")
 # The same loops on one thread, for small problems such as a WAE minibatch of
 # 100: there, waking and joining the worker threads costs more than the pairs
 # themselves, and far more on a busy machine, where a parallel region waits for
 # every one of its threads to be scheduled. Same chunks, so same bits.
-_mmd_numba_serial = njit(cache=True, error_model="numpy")(_mmd_loops)
+_mmd_numba_serial = compile_kernel(_mmd_loops, error_model="numpy")
 
 # Below this many unordered pairs (about n + m = 450) mmd() runs serially.
 _SERIAL_MAX_PAIRS = 100_000
