@@ -78,9 +78,9 @@ def time_minivae(X, nh, nz, dtype, n_epochs):
     starts = []
     begin_epoch = model._begin_epoch
 
-    def timed_begin_epoch(epoch, X, rng):
+    def timed_begin_epoch(*args):
         starts.append(clock())
-        begin_epoch(epoch, X, rng)
+        return begin_epoch(*args)
 
     model._begin_epoch = timed_begin_epoch
     model.fit(X)

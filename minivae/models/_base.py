@@ -308,10 +308,15 @@ class BaseModel(ParamsMixin):
                     sums["loss"] = sums.get("loss", 0.0) + w * loss
                     for k, v in terms.items():
                         sums[k] = sums.get(k, 0.0) + w * v
-                # A step can turn finite weights into inf with a finite loss (huge lr):
-                # one check per epoch catches it before the next epoch uses them.
+                # A step can turn finite weights into ones that overflow the forward
+                # pass (a huge lr): once per epoch, the last batch is evaluated again
+                # with the updated weights, so no epoch ends on an unusable model.
                 if not np.isfinite(self._flat.theta).all():
                     self._diverged(epoch, batch, "the weights became non-finite")
+                self._flat.grad.fill(0.0)
+                after, _ = self.step(xb, noise, {**state, "rows": rows}, grads)
+                if not math.isfinite(after):
+                    self._diverged(epoch, batch, f"the loss after the last step became {after}")
                 for k, v in sums.items():
                     self.history_.setdefault(k, []).append(float(v))
                 if self.verbose:

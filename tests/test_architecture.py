@@ -1,0 +1,371 @@
+"""The model architecture: one explicit step, the public objective, literal Adam, row-independent
+and finite scores, divergence, the likelihood's domain, and model files (issues 8 and 9)."""
+
+import json
+import multiprocessing
+import os
+import threading
+import zipfile
+
+import numpy as np
+import pytest
+
+from minivae import GaussianMixture
+from minivae._validation import NotFittedError
+from minivae.models import VAE, WAE, Autoencoder, BaseModel, TrainingDivergedError, load
+from minivae.optim import Adam
+
+X8 = np.random.default_rng(0).normal(size=(8, 3))
+
+
+# ---------------------------------------------------------------------- Adam
+def test_adam_matches_the_algorithm_box_line_by_line():
+    rng = np.random.default_rng(0)
+    theta = rng.standard_normal(50)
+    ours = theta.copy()
+    adam = Adam(lr=0.01, beta1=0.8, beta2=0.99, eps=1e-6)
+    m = np.zeros(50)
+    v = np.zeros(50)
+    for t in range(1, 31):
+        g = rng.standard_normal(50) * 10.0 ** rng.integers(-3, 3)
+        m = 0.8 * m + 0.2 * g
+        v = 0.99 * v + 0.01 * g * g
+        m_hat = m / (1 - 0.8 ** t)
+        v_hat = v / (1 - 0.99 ** t)
+        theta = theta - 0.01 * m_hat / (np.sqrt(v_hat) + 1e-6)
+        adam.step({"w": ours}, {"w": g.copy()})
+        np.testing.assert_allclose(ours, theta, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(adam.m["w"], m, rtol=1e-12)
+    np.testing.assert_allclose(adam.v["w"], v, rtol=1e-12)
+
+
+def test_optimizer_state_is_named_like_params():
+    model = VAE(n_latent=2, hidden_sizes=(4,), n_epochs=2, random_state=0).fit(X8)
+    state = model.optimizer_state()
+    assert state["t"] == 2
+    for key in ("m", "v"):
+        assert state[key].keys() == model.params_.keys()
+        for name, value in state[key].items():
+            assert value.shape == model.params_[name].shape
+    assert np.any(state["m"]["decoder.0.W"] != 0)
+
+
+# ---------------------------------------------------------------------- the step and objective
+def test_step_adds_into_the_grads_it_is_given():
+    model = VAE(n_latent=2, hidden_sizes=(4,), random_state=0).initialize(X8)
+    noise = model.draw_noise(X8, 1)
+    loss, grads = model.objective(X8, noise)
+    model._flat.grad.fill(0.0)
+    for _ in range(2):
+        model.step(X8, noise, {"beta": 1.0, "rows": np.arange(8)}, model._grads)
+    for name, g in grads.items():
+        np.testing.assert_allclose(model._flat.grads[name], 2 * g, rtol=1e-12, atol=1e-15)
+
+
+def test_objective_after_a_fit_inside_the_warmup_is_the_full_negative_elbo():
+    model = VAE(n_latent=2, hidden_sizes=(5,), kl_warmup=10, n_epochs=3, random_state=0).fit(X8)
+    noise = model.draw_noise(X8, 3)
+    full, _ = model.objective(X8, noise)
+    warm, _ = model.objective(X8, noise, state={"beta": 0.2})
+    mu, log_sigma = model.encode(X8)
+    z = mu + np.exp(log_sigma) * noise["eps"][0]
+    f = model.decode(z)
+    nll = 0.5 * ((X8 - f) ** 2).sum(axis=1) + 1.5 * np.log(2 * np.pi)
+    kl = 0.5 * (np.exp(2 * log_sigma) + mu ** 2 - 2 * log_sigma - 1).sum(axis=1)
+    assert full == pytest.approx(np.mean(nll + kl), rel=1e-12)
+    assert warm == pytest.approx(np.mean(nll + 0.2 * kl), rel=1e-12)
+
+
+def test_objective_needs_noise_where_the_model_draws_some():
+    model = VAE(n_latent=2, hidden_sizes=(4,), random_state=0).initialize(X8)
+    with pytest.raises(TypeError, match="pass noise=model.draw_noise"):
+        model.objective(X8)
+    with pytest.raises(TypeError, match="noise must be the dict"):
+        model.objective(X8, noise=[1, 2])
+    # A plain autoencoder draws nothing: objective(X) is fine.
+    assert np.isfinite(Autoencoder(n_latent=2).initialize(X8).objective(X8)[0])
+
+
+def test_base_model_is_not_instantiable():
+    with pytest.raises(TypeError, match="BaseModel is the base class"):
+        BaseModel()
+
+
+# ---------------------------------------------------------------------- scores
+def _fitted_models():
+    Xb = np.random.default_rng(1).random((40, 3))
+    return [
+        ("vae", VAE(n_latent=2, hidden_sizes=(6,), n_epochs=3, random_state=0).fit(X8), X8),
+        ("vae-bernoulli", VAE(n_latent=2, hidden_sizes=(6,), likelihood="bernoulli", n_epochs=3,
+                              random_state=0).fit(Xb), Xb),
+        ("wae", WAE(n_latent=2, hidden_sizes=(6,), n_epochs=3, random_state=0).fit(X8), X8),
+    ]
+
+
+SCORES = {
+    "elbo": lambda m, X: m.elbo(X, n_mc=5, random_state=3),
+    "log_likelihood": lambda m, X: m.log_likelihood(X, n_mc=7, random_state=3),
+    "score_samples": lambda m, X: m.score_samples(X),
+    "reconstruction_error": lambda m, X: m.reconstruction_error(X, n_mc=4, random_state=3),
+    "reconstruct": lambda m, X: m.reconstruct(X, sample_z=True, random_state=3),
+}
+
+
+@pytest.mark.parametrize("score", sorted(SCORES))
+def test_a_rows_score_is_the_same_alone_and_in_a_batch(score):
+    for name, model, X in _fitted_models():
+        if not hasattr(model, score):
+            continue
+        together = SCORES[score](model, X)
+        for i in (0, 3, len(X) - 1):
+            alone = SCORES[score](model, X[i:i + 1])
+            # Equal up to BLAS rounding a 1-row product differently from a block.
+            np.testing.assert_allclose(alone[0], together[i], rtol=1e-12, atol=1e-12, err_msg=name)
+        # Deterministic for a seed.
+        np.testing.assert_array_equal(SCORES[score](model, X), together)
+
+
+@pytest.mark.parametrize("log_sigma", [-800.0, -50.0, 0.0, 700.0])
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+def test_scores_are_finite_for_extreme_log_sigma(log_sigma, likelihood):
+    X = np.random.default_rng(0).random((6, 3))
+    model = VAE(n_latent=2, hidden_sizes=(4,), likelihood=likelihood).initialize(X, random_state=0)
+    model.params_["log_sigma.b"][...] = log_sigma
+    model.params_["mu.b"][...] = 1e4          # σ ≪ |μ|: z = μ + σε would round to μ
+    for score in ("elbo", "log_likelihood", "score_samples", "reconstruction_error"):
+        values = SCORES[score](model, X)
+        assert not np.any(np.isnan(values)), (score, values)
+        assert np.all(values < np.inf), (score, values)
+    assert np.all(np.isfinite(SCORES["reconstruct"](model, X)))
+    noise = model.draw_noise(X, 0)
+    loss, grads = model.objective(X, noise)
+    assert np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads.values())
+
+
+def test_log_likelihood_is_exact_when_sigma_is_tiny_next_to_mu():
+    """ln q is written from ε: with log σ = −50 and μ = 1e4 the IWAE estimate with one draw
+    equals the ELBO estimate with the same draw (the analytic KL equals E_q[ln q − ln p] up to
+    the prior term, which the shared draw makes identical)."""
+    X = np.random.default_rng(0).normal(size=(5, 3))
+    model = VAE(n_latent=2, hidden_sizes=(4,)).initialize(X, random_state=0)
+    model.params_["log_sigma.b"][...] = -25.0
+    ll = model.log_likelihood(X, n_mc=1, random_state=0)
+    mu, log_sigma = model.encode(X)
+    eps = np.random.default_rng(0).standard_normal((1, 1, 2))
+    z = mu + np.exp(log_sigma) * eps[0]
+    f = model.decode(z)
+    log_px = -0.5 * ((X - f) ** 2).sum(axis=1) - 1.5 * np.log(2 * np.pi)
+    log_pz = -0.5 * (z ** 2).sum(axis=1) - np.log(2 * np.pi)
+    log_qz = -0.5 * (eps[0] ** 2).sum(axis=1) - log_sigma.sum(axis=1) - np.log(2 * np.pi)
+    np.testing.assert_allclose(ll, log_px + log_pz - log_qz, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------- divergence
+@pytest.mark.parametrize("make", [
+    lambda: VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, lr=1e300, random_state=0),
+    lambda: WAE(n_latent=2, hidden_sizes=(4,), n_epochs=2, lr=1e300, random_state=0),
+    lambda: Autoencoder(n_latent=2, n_epochs=2, lr=1e300, random_state=0),
+])
+def test_a_diverged_fit_leaves_no_usable_model(make, tmp_path):
+    model = make()
+    with pytest.raises(TrainingDivergedError, match=r"at epoch \d+, batch \d+.*lower lr"):
+        model.fit(X8)
+    with pytest.raises(NotFittedError):
+        model.transform(X8)
+    with pytest.raises(NotFittedError):
+        model.save(tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+
+
+# ---------------------------------------------------------------------- the likelihood's domain
+@pytest.mark.parametrize("make", [
+    lambda: VAE(n_latent=2, hidden_sizes=(4,), likelihood="bernoulli", n_epochs=1),
+    lambda: WAE(n_latent=2, hidden_sizes=(4,), likelihood="bernoulli", n_epochs=1),
+    lambda: Autoencoder(n_latent=2, likelihood="bernoulli", n_epochs=1),
+])
+def test_bernoulli_likelihood_refuses_data_outside_0_1(make):
+    X = np.random.default_rng(0).random((10, 3))
+    with pytest.raises(ValueError, match=r"likelihood='bernoulli' needs data in \[0, 1\]"):
+        make().fit(X * 5)
+    model = make().fit(X)
+    with pytest.raises(ValueError, match="needs data in"):
+        model.score_samples(X - 1)
+
+
+# ---------------------------------------------------------------------- flags
+@pytest.mark.parametrize("call", [
+    lambda m: m.reconstruct(X8, sample_z="False"),
+    lambda m: m.sample(3, noise="yes"),
+])
+def test_flags_must_be_bools(call):
+    model = VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0).fit(X8)
+    with pytest.raises(TypeError, match="must be True or False"):
+        call(model)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(verbose="yes"), "verbose must be a bool or a non-negative int"),
+    (dict(random_state="0"), "random_state must be None, an int"),
+])
+def test_loop_arguments_are_checked_before_training(kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, **kwargs).fit(X8)
+
+
+@pytest.mark.parametrize("kwargs", [dict(rows_per_block=0), dict(rows_per_block=-1),
+                                    dict(rows_per_block=True), dict(n_mc=0)])
+def test_inference_arguments_are_checked(kwargs):
+    model = VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0).fit(X8)
+    with pytest.raises(ValueError, match="must be an int >= 1"):
+        model.log_likelihood(X8, **kwargs)
+
+
+# ---------------------------------------------------------------------- model files
+def _saved(tmp_path):
+    model = VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0).fit(X8)
+    return model, model.save(tmp_path / "vae.npz")
+
+
+def _rewrite(src, dst, edit_meta=None, edit_arrays=None):
+    with np.load(src, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays.pop("__meta__")))
+    if edit_meta:
+        meta = edit_meta(meta) or meta
+    if edit_arrays:
+        edit_arrays(arrays)
+    np.savez(dst, __meta__=np.array(json.dumps(meta)), **arrays)
+    return dst
+
+
+def _set(key, value):
+    def edit(meta):
+        if value is _DROP:
+            meta.pop(key)
+        else:
+            meta[key] = value
+    return edit
+
+
+_DROP = object()
+
+
+@pytest.mark.parametrize("edit_meta, edit_arrays, match", [
+    (lambda m: m["config"].update(flavour=1), None, r"no constructor argument\(s\) \['flavour'\]"),
+    (_set("config", [1, 2]), None, "configuration must be a JSON object"),
+    (_set("config", _DROP), None, "configuration must be a JSON object"),
+    (_set("class", ["VAE"]), None, "class name must be a string"),
+    (_set("n_features_in", 10**9), None, r"n_features_in must be an int in \[1, 1e7\]"),
+    (_set("n_features_in", "3"), None, "n_features_in must be an int"),
+    (lambda m: m["config"].update(n_latent=0), None, "configuration is invalid"),
+    (None, lambda a: a.__setitem__("param/mu.W", a["param/mu.W"] * np.nan), "finite real numbers"),
+    (None, lambda a: a.__setitem__("param/mu.W", a["param/mu.W"] + 0j), "finite real numbers"),
+    (None, lambda a: a.__setitem__("param/mu.b", np.array(["a", "b"])), "finite real numbers"),
+    (None, lambda a: a.__setitem__("param/mu.b", np.zeros(5)), "wrong shape"),
+])
+def test_load_rejects_every_malformed_file_with_value_error(tmp_path, edit_meta, edit_arrays, match):
+    _, path = _saved(tmp_path)
+    bad = _rewrite(path, tmp_path / "bad.npz", edit_meta, edit_arrays)
+    with pytest.raises(ValueError, match=match):
+        load(bad)
+
+
+def test_load_rejects_a_npy_file(tmp_path):
+    np.save(tmp_path / "x.npy", np.arange(3.0))
+    with pytest.raises(ValueError, match="single .npy array"):
+        load(tmp_path / "x.npy")
+
+
+@pytest.mark.parametrize("path", [123, None, 3.5])
+def test_save_and_load_check_the_path_type(tmp_path, path):
+    model, _ = _saved(tmp_path)
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+        model.save(path)
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+        load(path)
+
+
+def test_save_refuses_a_non_finite_model(tmp_path):
+    model, _ = _saved(tmp_path)
+    model.params_["mu.b"][0] = np.inf
+    with pytest.raises(ValueError, match="non-finite parameters"):
+        model.save(tmp_path / "inf.npz")
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(hidden_sizes=(np.int64(4),)),
+    dict(hidden_sizes=np.array([4, 3])),
+    dict(n_latent=np.int32(2), sigma2=np.float32(0.5)),
+    dict(activation=__import__("minivae").nn.Swish(trainable=True)),
+])
+def test_save_writes_every_hyperparameter_fit_accepted(tmp_path, kwargs):
+    model = VAE(**{"n_latent": 2, "hidden_sizes": (4,), "n_epochs": 1, "random_state": 0, **kwargs})
+    model.fit(X8)
+    loaded = load(model.save(tmp_path / "m.npz"))
+    np.testing.assert_array_equal(loaded.transform(X8), model.transform(X8))
+
+
+def test_set_params_after_fit_does_not_spoil_the_file(tmp_path):
+    model, _ = _saved(tmp_path)
+    model.set_params(n_latent=7, hidden_sizes=(9, 9))
+    loaded = load(model.save(tmp_path / "m.npz"))
+    assert loaded.n_latent == 2
+    np.testing.assert_array_equal(loaded.transform(X8), model.transform(X8))
+
+
+def test_a_long_file_name_saves(tmp_path):
+    model, _ = _saved(tmp_path)
+    path = tmp_path / ("m" * 240 + ".npz")
+    load(model.save(path))
+    assert sorted(os.listdir(tmp_path)) == sorted(["vae.npz", path.name])
+
+
+def test_concurrent_saves_by_threads_never_tear_the_file(tmp_path):
+    models = [VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=s).fit(X8) for s in range(6)]
+    path = tmp_path / "shared.npz"
+    errors = []
+
+    def save_many(m):
+        try:
+            for _ in range(5):
+                m.save(path)
+                load(path)
+        except Exception as exc:  # noqa: BLE001 — collected and reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save_many, args=(m,)) for m in models]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert os.listdir(tmp_path) == ["shared.npz"]
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
+
+
+def _save_in_process(seed, path):
+    model = VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=seed).fit(X8)
+    for _ in range(5):
+        model.save(path)
+        load(path)
+
+
+def test_concurrent_saves_by_processes_never_tear_the_file(tmp_path):
+    path = str(tmp_path / "shared.npz")
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_save_in_process, args=(s, path)) for s in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    assert os.listdir(tmp_path) == ["shared.npz"]
+    load(path)
+
+
+def test_wae_with_a_mixture_prior_round_trips(tmp_path):
+    prior = GaussianMixture([[0.0, -2.0], [0.0, 2.0]], scales=0.5)
+    model = WAE(n_latent=2, hidden_sizes=(4,), prior=prior, n_epochs=1, random_state=0).fit(X8)
+    loaded = load(model.save(tmp_path / "w.npz"))
+    np.testing.assert_array_equal(loaded.sample(5, random_state=1), model.sample(5, random_state=1))
