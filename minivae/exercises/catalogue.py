@@ -507,7 +507,7 @@ def _sparsity_cases(rng):
         Case("random", h=rng.uniform(0.05, 0.95, (6, 3)), p=0.05),
         Case("one row, one unit", h=np.array([[0.3]]), p=0.1),
         Case("one unit", h=rng.uniform(0.01, 0.99, (8, 1)), p=0.3),
-        Case("nearly silent units", h=rng.uniform(1e-7, 1e-5, (5, 2)), p=0.01),
+        Case("nearly silent units (large magnitudes of p/p̂)", h=rng.uniform(1e-7, 1e-5, (5, 2)), p=0.01),
     ]
 
 
