@@ -10,6 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+
+from tests.strategies import seeds
 
 from minivae.cli import main
 from minivae.exercises import (
@@ -54,6 +57,15 @@ def test_reference_passes_its_own_check(name):
     assert result.passed, str(result)
     assert result.n_cases == len(exercise.make_cases(0))
     assert check_exercise(exercise, exercise.reference, random_state=7).passed
+
+
+@given(seed=seeds)
+def test_any_seed_references_pass_and_mistakes_fail(seed):
+    for exercise in EXERCISES.values():
+        assert check_exercise(exercise, exercise.reference, random_state=seed).passed
+        for mistake in exercise.mistakes:
+            result = check_exercise(exercise, mistake.func, random_state=seed)
+            assert result.status == "failed" and mistake.hint in result.message, (exercise.name, str(result))
 
 
 @pytest.mark.parametrize("name, i", MISTAKES)
@@ -153,6 +165,11 @@ def test_exceptions_are_one_readable_line():
 
     def unfinished(mu, log_sigma):
         raise NotImplementedError
+    result = check_exercise(EXERCISES["gaussian_nll"], lambda x, xhat, sigma2: x)
+    assert "keep the skeleton's parameter names" in result.message
+    result = check_exercise(EXERCISES["adam_step"], lambda theta, g, m, v, t, lr, beta1, beta2, eps: (theta, m, v))
+    assert "theta equals the input theta, unchanged" in result.message
+
     result = check_exercise(EXERCISES["kl_standard_normal"], unfinished)
     assert result.status == "not done" and "not done yet" in str(result)
 

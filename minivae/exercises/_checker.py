@@ -299,6 +299,9 @@ def _generic_hint(name, received, expected, case):
     if not np.all(np.isfinite(received)):
         return ""
     big = np.abs(expected) > 1e-8 * max(1.0, float(np.max(np.abs(expected))))
+    for key, value in case.inputs.items():
+        if isinstance(value, np.ndarray) and _close(received, value, tol=1e-12):
+            return f"{name} equals the input {key}, unchanged"
     if not np.any(big):
         return ""
     everywhere = " everywhere" if received.size > 1 else ""
@@ -383,8 +386,12 @@ def _run_case(exercise, func, case):
     except Exception as exc:  # a student's bug: one readable line, no traceback
         text = str(exc).strip().splitlines()
         first = text[0] if text else ""
-        raise _AnswerFailed(
-            "error", f"raised {type(exc).__name__}: {first}{_where(exc, func)}") from None
+        where = _where(exc, func)
+        if isinstance(exc, TypeError) and not where:
+            # Raised by the call itself: the parameters are not the skeleton's.
+            first += (f"; the checker calls {exercise.name}({', '.join(k + '=...' for k in case.inputs)}),"
+                      " so keep the skeleton's parameter names")
+        raise _AnswerFailed("error", f"raised {type(exc).__name__}: {first}{where}") from None
     received = _as_tuple(result, len(exercise.outputs))
     expected = exercise.expected(case)
     for name, value in zip(exercise.outputs, received):

@@ -407,16 +407,17 @@ def _adam_oracle(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
 
 
 def _adam_cases(rng):
+    def case(label, shape, t, lr=1e-3, beta2=0.999, g_scale=1.0, fresh=False):
+        g = g_scale * rng.standard_normal(shape)
+        m = np.zeros(shape) if fresh else 0.1 * g_scale * rng.standard_normal(shape)
+        v = np.zeros(shape) if fresh else 0.1 * g_scale ** 2 * rng.uniform(0, 1, shape)
+        return Case(label, theta=rng.standard_normal(shape), g=g, m=m, v=v, t=t, lr=lr,
+                    beta1=0.9, beta2=beta2, eps=1e-8)
     return [
-        Case("random, step 5", theta=rng.standard_normal((3, 4)), g=rng.standard_normal((3, 4)),
-             m=0.1 * rng.standard_normal((3, 4)), v=0.1 * rng.uniform(0, 1, (3, 4)), t=5),
-        Case("first step (m = v = 0)", theta=rng.standard_normal(4), g=rng.standard_normal(4),
-             m=np.zeros(4), v=np.zeros(4), t=1, lr=0.1),
-        Case("large gradients", theta=rng.standard_normal((2, 2)), g=1e6 * rng.standard_normal((2, 2)),
-             m=1e5 * rng.standard_normal((2, 2)), v=1e11 * rng.uniform(0, 1, (2, 2)), t=3,
-             lr=0.01, beta2=0.99),
-        Case("one parameter, step 1000", theta=rng.standard_normal(1), g=rng.standard_normal(1),
-             m=0.1 * rng.standard_normal(1), v=rng.uniform(0, 0.1, 1), t=1000),
+        case("random, step 5", (3, 4), 5),
+        case("first step (m = v = 0)", (4,), 1, lr=0.1, fresh=True),
+        case("large gradients", (2, 2), 3, lr=0.01, beta2=0.99, g_scale=1e6),
+        case("one parameter, step 1000", (1,), 1000),
     ]
 
 

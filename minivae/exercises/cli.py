@@ -8,7 +8,6 @@ No command prints a traceback.
 
 import importlib.util
 import sys
-import textwrap
 from pathlib import Path
 
 __all__ = ["add_exercise_parser", "run_exercise"]
@@ -108,11 +107,7 @@ def _check(args, exercises, out):
     results = [check_exercise(exercises[name], func, random_state=args.seed)
                for name, func in functions.items()]
     for result in results:
-        text = str(result)
-        first, _, rest = text.partition("\n")
-        print(first, file=out)
-        if rest:
-            print(textwrap.indent(rest, "  "), file=out)
+        print(result, file=out)
     n_passed = sum(r.passed for r in results)
     print(f"{n_passed} of {len(results)} passed", file=out)
     return 0 if n_passed == len(results) else 1
