@@ -245,6 +245,14 @@ def test_load_skips_imported_functions_and_explains_problems(tmp_path):
         load_exercise_functions(path, EXERCISES)
     with pytest.raises(ExerciseFileError, match="no such file"):
         load_exercise_functions(tmp_path / "missing.py", EXERCISES)
+    # A helper module beside the answer imports; the search path is restored afterwards.
+    (tmp_path / "my_helpers.py").write_text("import numpy as np\n\ndef square(a):\n    return a * a\n")
+    path.write_text("from my_helpers import square\n\n\ndef gaussian_nll(x, x_hat, sigma2):\n"
+                    "    return 0.5 * square(x_hat - x).sum(axis=1) / sigma2, (x_hat - x) / sigma2\n")
+    before = list(sys.path)
+    functions = load_exercise_functions(path, EXERCISES)
+    assert sys.path == before and list(functions) == ["gaussian_nll"]
+    assert check_exercise(EXERCISES["gaussian_nll"], functions["gaussian_nll"]).passed
 
 
 def _run_cli(*args, cwd):

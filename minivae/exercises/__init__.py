@@ -10,8 +10,9 @@ that fails: the input shapes, the worst entry, the expected and received
 values and a hint tied to the equation, e.g.
 
     FAIL  reparametrise_backward (2.32): case 1 of 3 (random: d_z (4, 3), log_sigma (4, 3), eps (4, 3))
-        d_log_sigma[2, 0]: central differences give 1.284, received 0.4731 (relative error above 1e-06)
-        hint: d_log_sigma looks like it is missing the factor σε from (2.32): ...
+        d_log_sigma[2, 0]: central differences give -1.617406579, received 1.304000045 (relative error above 1e-06)
+        hint: d_log_sigma looks like it is missing the factor σε from (2.32): z = μ + σ ⊙ ε, so ∂z/∂log σ = σ ⊙ ε
+        (2.32): ∂L/∂log σ = ∂L/∂z ⊙ σ ⊙ ε, σ = exp(log_sigma)
 
 A body that still raises ``NotImplementedError`` is reported as "not done
 yet"; any other exception as one line with its line number.

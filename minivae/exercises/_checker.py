@@ -460,6 +460,8 @@ def load_exercise_functions(path, exercises):
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
+    # The student's own helper modules, next to the file, should import.
+    sys.path.insert(0, str(path.resolve().parent))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -475,6 +477,7 @@ def load_exercise_functions(path, exercises):
             f"cannot load {path.name}: {type(exc).__name__}: {text[0] if text else ''}{where}") from None
     finally:
         sys.modules.pop(module_name, None)
+        sys.path.remove(str(path.resolve().parent))
     found = {name: obj for name, obj in vars(module).items()
              if name in exercises and inspect.isfunction(obj) and obj.__module__ == module_name}
     if not found:
