@@ -45,6 +45,9 @@ def build_parser():
     data = sub.add_parser("datasets", help="show where the real data sets are and whether they load")
     data.add_argument("--download", action="store_true", help="download missing files")
     data.set_defaults(func=_datasets)
+
+    from .exercises.cli import add_exercise_parser
+    add_exercise_parser(sub)  # `minivae exercise ...`; sets func=run_exercise
     return parser
 
 
