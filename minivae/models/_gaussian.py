@@ -17,6 +17,8 @@ score does not depend on the other rows scored with it, nor on how a call is
 split into blocks.
 """
 
+import warnings
+
 import numpy as np
 
 from .._validation import (
@@ -86,6 +88,22 @@ class GaussianLatentModel(BaseModel):
         if self.likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
             raise ValueError(f"likelihood='bernoulli' needs data in [0, 1], got values in "
                              f"[{X.min():.4g}, {X.max():.4g}]; rescale X or use likelihood='gaussian'")
+
+    def _warn_if_collapsed(self, X):
+        """Warn when no latent unit is active after fit (posterior collapse).
+
+        A unit u is active when Var_x(E_q[z_u | x]) > 0.01 (Burda et al. 2016),
+        estimated on up to 2,000 training rows.
+        """
+        mu = self._encode(X[:2000])[0]
+        if X.shape[0] > 1 and not np.any(mu.var(axis=0) > 0.01):
+            scale = float(np.mean(X.var(axis=0)))
+            warnings.warn(
+                f"{type(self).__name__}: the posterior collapsed, no latent unit is active "
+                f"(Var_x of every posterior mean <= 0.01). The usual cause is sigma2 = "
+                f"{self.sigma2} being large next to the data's scale (mean feature variance "
+                f"{scale:.3g}): lower sigma2, standardise X, or use kl_warmup.",
+                UserWarning, stacklevel=3)
 
     # ------------------------------------------------------------------ building blocks
     def _encode(self, X):

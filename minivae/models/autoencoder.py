@@ -59,6 +59,13 @@ class Autoencoder(BaseModel):
         Drives initialisation, shuffling and corruption.
     verbose : bool or int
         Print progress to stderr during ``fit``.
+    early_stopping, validation_fraction, n_iter_no_change :
+        As scikit-learn's MLP names them: with ``early_stopping=True`` a
+        random ``validation_fraction`` of the rows is held out, the full
+        objective on it is recorded as ``history_["val_loss"]`` after every
+        epoch, training stops once it has not improved for
+        ``n_iter_no_change`` epochs, and the weights of the best epoch are
+        restored (``best_epoch_``, 1-based).
 
     Attributes
     ----------
@@ -86,7 +93,8 @@ class Autoencoder(BaseModel):
                  code_activation="identity", likelihood="gaussian", sparsity=0.05,
                  sparsity_weight=0.0, noise=None, noise_level=0.1, contractive_weight=0.0,
                  lr=1e-3, batch_size=100, n_epochs=100, clip_norm=None, dtype="float64",
-                 random_state=None, verbose=False):
+                 random_state=None, verbose=False, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10):
         self.n_latent = n_latent
         self.hidden_sizes = hidden_sizes
         self.activation = activation
@@ -104,6 +112,9 @@ class Autoencoder(BaseModel):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     # ------------------------------------------------------------------ set-up
     def _check_params(self):

@@ -77,7 +77,7 @@ class WAE(GaussianLatentModel):
         ``reconstruct(X, sample_z=True)`` decodes μ(x) too.
     unbiased : bool
         U-statistic (default, as IPMeasures and the WAE code) or V-statistic MMD².
-    lr, batch_size, n_epochs, clip_norm, dtype, random_state, verbose :
+    lr, batch_size, n_epochs, clip_norm, dtype, random_state, verbose, early_stopping, validation_fraction, n_iter_no_change :
         As for :class:`VAE`.
 
     Attributes
@@ -115,7 +115,8 @@ class WAE(GaussianLatentModel):
                  sigma2=1.0, kernel="gaussian", kernel_scale=None, lam=1.0, prior=None,
                  mmd_mode="aggregate", n_mc=1, deterministic=False, unbiased=True,
                  lr=1e-3, batch_size=100, n_epochs=100, clip_norm=None, dtype="float64",
-                 random_state=None, verbose=False):
+                 random_state=None, verbose=False, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10):
         self.n_latent = n_latent
         self.hidden_sizes = hidden_sizes
         self.activation = activation
@@ -136,6 +137,9 @@ class WAE(GaussianLatentModel):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     def _check_params(self):
         super()._check_params()
