@@ -21,6 +21,8 @@ What scikit-learn (>= 1.6) asks of an estimator, and where it is met:
 
 import inspect
 
+from ._validation import check_flag
+
 __all__ = ["ParamsMixin"]
 
 
@@ -49,6 +51,7 @@ class ParamsMixin:
         With ``deep=True`` the parameters of arguments that are estimators
         themselves (they have ``get_params``) are added as ``"arg__param"``.
         """
+        deep = check_flag(deep, "deep")
         params = {}
         for name in self._param_names():
             value = getattr(self, name)

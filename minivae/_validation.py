@@ -213,10 +213,11 @@ def check_array(X, name="X", ndim=2, dtype=np.float64, n_features=None, min_samp
         # NumPy >= 1.24 refuses nested sequences of unequal lengths ("inhomogeneous shape").
         raise ValueError(f"{name} must be a rectangular array, but its rows have different "
                          f"lengths (a ragged nested sequence): {exc}") from None
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
-    if np.iscomplexobj(arr):
+    if arr.dtype.kind == "c":
         raise TypeError(f"{name} must be real-valued, got dtype {arr.dtype}")
+    # Kinds b, i, u, f only: timedelta64 counts as an integer type to NumPy, but is not data.
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
     if arr.ndim != ndim:
         shape_hint = " (reshape a single sample with X.reshape(1, -1))" if ndim == 2 and arr.ndim == 1 else ""
         raise ValueError(f"{name} must be a {ndim}-D array, got {arr.ndim}-D with shape {arr.shape}{shape_hint}")

@@ -78,7 +78,14 @@ def sigmoid(a):
 
 
 def softplus(a):
-    """softplus(a) = ln(1 + e^{a}) = max(a, 0) + ln(1 + e^{-|a|}), stable for any a."""
+    """softplus(a) = ln(1 + e^{a}) = max(a, 0) + ln(1 + e^{-|a|}), stable for any a.
+
+    Integer and bool input is computed in float64 (−|a| of an unsigned int
+    would wrap around); float32 stays float32.
+    """
+    a = np.asarray(a)
+    if a.dtype.kind not in "fc":
+        a = a.astype(np.float64)
     return np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a)))
 
 
