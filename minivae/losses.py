@@ -7,6 +7,14 @@ the batch size once, at the top of its backward pass. Two exceptions: the
 sparsity penalty is a function of the whole batch (through p̂) and returns a
 scalar; ``kl_diagonal_gaussians`` and ``kl_gaussians`` (2.29) return values only,
 as references that the analytic (2.31) and Monte-Carlo estimates are tested against.
+
+Contract: unchecked building blocks. The losses and their gradients run in
+every training step, on arrays that the estimators have already checked, so
+they do not validate their inputs: they expect float arrays of the documented
+shapes (a wrong shape fails inside NumPy; NaN or ±inf pass through). One
+exception: the full-covariance reference ``kl_gaussians`` is not on the hot
+path and checks its arguments (ValueError for mismatched shapes, non-finite
+values, and covariances that are not symmetric positive definite).
 """
 
 import numpy as np
