@@ -87,24 +87,47 @@ def _mistakes(tmp_path):
     return cases
 
 
-def test_cli_mistakes_give_one_line_and_no_traceback(tmp_path):
+def _run_in_process(argv, capsys):
+    """main(argv) as the console script runs it: (exit status, stdout, stderr)."""
+    try:
+        status = main(argv)
+    except SystemExit as exc:        # argparse's own exit
+        status = exc.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_cli_mistakes_give_one_line_and_no_traceback(tmp_path, capsys):
     cases = _mistakes(tmp_path)
+    try:
+        for name, (argv, expected) in cases.items():
+            status, out, err = _run_in_process(argv, capsys)
+            lines = err.strip().splitlines()
+            assert status == 2, (name, status, err)
+            assert len(lines) == 1 and lines[0].startswith("minivae"), (name, err)
+            assert expected in lines[0], (name, lines[0])
+            assert out == "", (name, out)
+    finally:
+        for p in tmp_path.iterdir():
+            if p.is_dir():
+                p.chmod(0o700)
+
+
+def test_cli_mistakes_in_a_real_process(tmp_path):
+    """The console entry point itself: status 2, one line, no traceback (a sample of the cases)."""
+    cases = _mistakes(tmp_path)
+    sample = [k for k in ("negative-seed", "out-is-a-file", "unwritable-directory") if k in cases]
     env = {**os.environ, "PYTHONPATH": str(REPO), "MINIVAE_DEBUG": ""}
     # All at once: each process spends its time importing NumPy.
-    procs = {name: subprocess.Popen([sys.executable, "-m", "minivae", *argv], cwd=tmp_path, env=env,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for name, (argv, _) in cases.items()}
+    procs = {name: subprocess.Popen([sys.executable, "-m", "minivae", *cases[name][0]], cwd=tmp_path,
+                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for name in sample}
     for name, proc in procs.items():
         out, err = proc.communicate(timeout=120)
-        lines = err.strip().splitlines()
         assert proc.returncode == 2, (name, proc.returncode, err)
         assert "Traceback" not in err, (name, err)
-        assert len(lines) == 1 and lines[0].startswith("minivae"), (name, err)
-        assert cases[name][1] in lines[0], (name, lines[0])
+        assert err.strip().splitlines() == [err.strip()] and cases[name][1] in err, (name, err)
         assert out == "", (name, out)
-    for p in tmp_path.iterdir():
-        if p.is_dir():
-            p.chmod(0o700)
 
 
 @pytest.mark.parametrize("exc", [ValueError("n_latent must be a positive int, got 0"),
