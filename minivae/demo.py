@@ -7,12 +7,14 @@ a two-component mixture prior on the two clusters of Fig. 2.13.
 runs write the same numbers. It finishes in well under a minute on 2 cores.
 """
 
+import errno
+import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
 from . import datasets
+from ._validation import check_flag, check_path, check_random_state
 from .models import VAE, WAE, Autoencoder
 from .plotting import loss_curve, pyplot, scatter_compare
 from .priors import GaussianMixture
@@ -53,9 +55,29 @@ def run_demo(out="minivae-demo", fast=False, random_state=0, log=print):
     -------
     dict
         The measured numbers (also written to ``summary.txt``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad argument (checked before anything runs).
+    OSError
+        If ``out`` is an existing file, or cannot be created or written
+        (checked before training, not after it).
     """
-    out = Path(out)
+    out = check_path(out, "out")
+    fast = check_flag(fast, "fast")
+    check_random_state(random_state)
+    if not callable(log):
+        raise TypeError(f"log must be callable, got {type(log).__name__}")
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "out must be a directory, but it is a file", str(out))
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryFile(dir=out):   # fail now, not after a minute of training
+            pass
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot write in the output directory ({exc.strerror})",
+                        str(out)) from None
     plt = pyplot()
     scale = 0.2 if fast else 1.0
     epochs = lambda n: max(2, int(n * scale))  # noqa: E731

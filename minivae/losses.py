@@ -7,6 +7,14 @@ the batch size once, at the top of its backward pass. Two exceptions: the
 sparsity penalty is a function of the whole batch (through p̂) and returns a
 scalar; ``kl_diagonal_gaussians`` and ``kl_gaussians`` (2.29) return values only,
 as references that the analytic (2.31) and Monte-Carlo estimates are tested against.
+
+Contract: unchecked building blocks. The losses and their gradients run in
+every training step, on arrays that the estimators have already checked, so
+they do not validate their inputs: they expect float arrays of the documented
+shapes (a wrong shape fails inside NumPy; NaN or ±inf pass through). One
+exception: the full-covariance reference ``kl_gaussians`` is not on the hot
+path and checks its arguments (ValueError for mismatched shapes, non-finite
+values, and covariances that are not symmetric positive definite).
 """
 
 import numpy as np
@@ -202,14 +210,30 @@ def kl_gaussians(mu1, Sigma1, mu2, Sigma2):
 
     ½ [ln(|Σ2|/|Σ1|) − n + tr(Σ2⁻¹Σ1) + (μ1 − μ2)ᵀ Σ2⁻¹ (μ1 − μ2)], computed
     with Cholesky factors (so both covariances must be positive definite).
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match (μ of shape (n,), Σ of shape (n, n)), a
+        value is not finite, or a covariance is not symmetric — |Σ − Σᵀ| above
+        1e-10 times max |Σ|, i.e. more than rounding — or not positive definite.
+        (Cholesky reads one triangle only, so a non-symmetric Σ would be
+        replaced silently by a symmetric one.)
     """
     mu1, mu2 = np.asarray(mu1, float), np.asarray(mu2, float)
     Sigma1, Sigma2 = np.atleast_2d(Sigma1).astype(float), np.atleast_2d(Sigma2).astype(float)
-    n = mu1.shape[-1]
+    n = mu1.shape[-1] if mu1.ndim == 1 else -1
     if Sigma1.shape != (n, n) or Sigma2.shape != (n, n) or mu2.shape != mu1.shape:
         raise ValueError(
             f"shapes do not match: mu1 {mu1.shape}, Sigma1 {Sigma1.shape}, mu2 {mu2.shape}, Sigma2 {Sigma2.shape}"
         )
+    for name, value in (("mu1", mu1), ("Sigma1", Sigma1), ("mu2", mu2), ("Sigma2", Sigma2)):
+        if not np.isfinite(value).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+    for name, S in (("Sigma1", Sigma1), ("Sigma2", Sigma2)):
+        asym = np.abs(S - S.T).max()
+        if asym > 1e-10 * np.abs(S).max():
+            raise ValueError(f"{name} must be symmetric, but max |{name} − {name}ᵀ| = {asym:.3g}")
     try:
         L1, L2 = np.linalg.cholesky(Sigma1), np.linalg.cholesky(Sigma2)
     except np.linalg.LinAlgError:

@@ -23,6 +23,16 @@ contributions.
 Every layer can be *stacked*: with ``n_stack=K`` the weights get a leading
 axis of K independent copies and the input a matching leading axis, so K
 mixture components run as one batched matrix product.
+
+Contract: unchecked building blocks. The functions and the ``forward`` /
+``backward`` methods here run several times in every training step, under
+estimators that have already checked their data (``minivae.models`` call
+``minivae._validation.check_array`` once per ``fit`` or score call), so they
+do not validate their inputs: they expect float arrays (float64 or float32)
+of the documented shapes. A wrong shape fails inside NumPy, and NaN or ±inf
+pass through to the output. Constructors (``Dense``, ``MLP``, ``Swish``,
+``FlatParameters``) run once and do check their arguments. When you call these
+blocks yourself, check your arrays first, e.g. with ``check_array``.
 """
 
 import functools
@@ -78,7 +88,14 @@ def sigmoid(a):
 
 
 def softplus(a):
-    """softplus(a) = ln(1 + e^{a}) = max(a, 0) + ln(1 + e^{-|a|}), stable for any a."""
+    """softplus(a) = ln(1 + e^{a}) = max(a, 0) + ln(1 + e^{-|a|}), stable for any a.
+
+    Integer and bool input is computed in float64 (−|a| of an unsigned int
+    would wrap around); float32 stays float32.
+    """
+    a = np.asarray(a)
+    if a.dtype.kind not in "fc":
+        a = a.astype(np.float64)
     return np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a)))
 
 

@@ -19,7 +19,14 @@ def clip_grad_norm(grads, max_norm):
 
     Returns the norm before clipping. Gradients are left untouched when the
     norm is already small enough.
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``max_norm`` is not a finite number > 0 (a negative one would
+        reverse the gradient).
     """
+    max_norm = check_positive(max_norm, "max_norm")
     total = np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
     if total > max_norm:
         scale = max_norm / (total + 1e-12)

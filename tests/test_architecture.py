@@ -204,7 +204,7 @@ def test_flags_must_be_bools(call):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(verbose="yes"), "verbose must be a bool or a non-negative int"),
+    (dict(verbose="yes"), "verbose must be a bool or an int >= 0"),
     (dict(random_state="0"), "random_state must be None, an int"),
 ])
 def test_loop_arguments_are_checked_before_training(kwargs, match):
@@ -279,9 +279,9 @@ def test_load_rejects_a_npy_file(tmp_path):
 @pytest.mark.parametrize("path", [123, None, 3.5])
 def test_save_and_load_check_the_path_type(tmp_path, path):
     model, _ = _saved(tmp_path)
-    with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike path"):
         model.save(path)
-    with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike path"):
         load(path)
 
 

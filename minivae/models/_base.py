@@ -40,7 +40,6 @@ import sys
 import tempfile
 import time
 import zipfile
-from pathlib import Path
 
 import numpy as np
 
@@ -50,6 +49,7 @@ from .._validation import (
     check_dtype,
     check_flag,
     check_is_fitted,
+    check_path,
     check_positive,
     check_positive_int,
     check_random_state,
@@ -411,7 +411,7 @@ class BaseModel(ParamsMixin):
             If the model's parameters are not finite.
         """
         check_is_fitted(self)
-        path = _check_path(path)
+        path = check_path(path, "path")
         if not np.isfinite(self._flat.theta).all():
             raise ValueError(f"refusing to save a {type(self).__name__} with non-finite parameters")
         meta = {
@@ -464,12 +464,6 @@ def _jsonable(value, name):
     raise TypeError(f"cannot save {name}={value!r}: a {type(value).__name__} has no JSON form")
 
 
-def _check_path(path):
-    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    return Path(path)
-
-
 def _atomic_savez(path, arrays):
     """np.savez into a unique temporary file beside ``path``, fsync, then rename over it."""
     # A short, unique name: "." + the final name + a suffix could pass the
@@ -520,7 +514,7 @@ def load(path):
         an unknown class or constructor argument, parameters that are missing,
         misshapen, non-finite, complex or not numbers.
     """
-    path = _check_path(path)
+    path = check_path(path, "path")
     if not path.exists():
         raise FileNotFoundError(f"no model file at {path}")
     try:
