@@ -36,7 +36,7 @@ def gaussian_nll(x, x_hat, sigma2=1.0, include_constant=False):
         Data and decoder mean f(z). Leading axes broadcast, so x̂ may be
         (L, n, d) for L samples of z per row; the loss then has shape (L, n).
     sigma2 : float
-        Decoder variance ω² (SPEC 4, (2.28)).
+        Decoder variance ω² of (2.28) in docs/equations.md.
     include_constant : bool
         Add (d/2) ln(2πω²), making it the exact NLL.
 
@@ -49,8 +49,9 @@ def gaussian_nll(x, x_hat, sigma2=1.0, include_constant=False):
 
     Notes
     -----
-    (2.33): ln p(x|z) = −‖x − f(z)‖² / (2ω²) + const. With ω² = 1 this is half
-    the squared error, the autoencoder's reconstruction loss.
+    (2.33): ln p(x|z) = −‖x − f(z)‖² / (2ω²) + const, the log of the normal
+    density (1.7) with Σ = ω²I. With ω² = 1 this is half the squared error,
+    the autoencoder's reconstruction loss [F 1.1].
     """
     r = x_hat - x
     nll = np.vecdot(r, r) * (0.5 / sigma2)  # vecdot(r, r) = Σ_j r_j²
@@ -130,6 +131,7 @@ def kl_gaussians(mu1, Sigma1, mu2, Sigma2):
 
     ½ [ln(|Σ2|/|Σ1|) − n + tr(Σ2⁻¹Σ1) + (μ1 − μ2)ᵀ Σ2⁻¹ (μ1 − μ2)], computed
     with Cholesky factors (so both covariances must be positive definite).
+    With μ2 = 0 and Σ2 = I this is (2.30), the full-covariance form of (2.31).
     """
     mu1, mu2 = np.asarray(mu1, float), np.asarray(mu2, float)
     Sigma1, Sigma2 = np.atleast_2d(Sigma1).astype(float), np.atleast_2d(Sigma2).astype(float)
@@ -151,7 +153,7 @@ def kl_gaussians(mu1, Sigma1, mu2, Sigma2):
 
 
 def sparsity_penalty(h, p):
-    """Sparsity penalty Ω = Σ_i KL(p ‖ p̂_i) of a batch of sigmoid codes [F 1.5].
+    """Sparsity penalty Ω = Σ_i KL(p ‖ p̂_i) of a batch of sigmoid codes [F 1.3-1.5].
 
     Parameters
     ----------
@@ -194,7 +196,7 @@ def contractive_penalty(h, W):
     Returns
     -------
     penalty : ndarray, shape (n,)
-        Σ_j (h_j (1 − h_j))² Σ_i W_ji²  (SPEC 3; Rifai et al. 2011).
+        Σ_j (h_j (1 − h_j))² Σ_i W_ji²  ([F §1.3.8] in docs/equations.md; Rifai et al. 2011).
     d_h : ndarray, shape (n, k)
         2 h(1 − h)(1 − 2h) Σ_i W_ji², the derivative through h only.
     d_W : ndarray, shape (k, d)
