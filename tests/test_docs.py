@@ -128,21 +128,49 @@ def markdown_links(text):
             + _HTML_LINK.findall(text))
 
 
+def heading_anchors(text):
+    """The anchors GitHub gives the headings of a Markdown text.
+
+    Lower case; markup, punctuation and symbols dropped; spaces become hyphens;
+    a repeated heading gets -1, -2, ... (GitHub's rule for ASCII headings).
+    """
+    anchors, seen = set(), {}
+    for line in _FENCE.sub("", text).splitlines():
+        match = re.match(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if not match:
+            continue
+        title = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", match.group(1))  # a link: its text
+        slug = re.sub(r"[^\w\- ]", "", title.lower().replace("`", "")).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        anchors.add(slug if count == 0 else f"{slug}-{count}")
+    return anchors
+
+
 def broken_relative_links(name):
-    """(target, reason) for each relative link of file ``name`` that does not resolve."""
+    """(target, reason) for each relative link of file ``name`` that does not resolve.
+
+    A link into a Markdown file (or to an anchor of the same file) must also name
+    one of its headings.
+    """
     broken = []
     for target in markdown_links(_read_text(name) or ""):
-        if _SCHEME.match(target) or target.startswith(("#", "//")):
-            continue  # a web address or an anchor in the same file
-        path = urllib.parse.unquote(target.split("#", 1)[0].split("?", 1)[0])
+        if _SCHEME.match(target) or target.startswith("//"):
+            continue  # a web address
+        path, _, anchor = target.partition("#")
+        path = urllib.parse.unquote(path.split("?", 1)[0])
         if not path:
-            continue
-        base = ROOT if path.startswith("/") else (ROOT / name).parent
-        resolved = (base / path.lstrip("/")).resolve()
+            resolved = ROOT / name  # an anchor in the same file
+        else:
+            base = ROOT if path.startswith("/") else (ROOT / name).parent
+            resolved = (base / path.lstrip("/")).resolve()
         if not resolved.is_relative_to(ROOT):
             broken.append((target, "points outside the repository"))
         elif not resolved.exists():
             broken.append((target, "does not exist"))
+        elif anchor and resolved.suffix == ".md" and (
+                urllib.parse.unquote(anchor) not in heading_anchors(resolved.read_text(encoding="utf-8"))):
+            broken.append((target, "names no heading of that file"))
     return broken
 
 
@@ -152,6 +180,12 @@ def test_link_parser_finds_every_kind_of_link():
             "[ref]: ../z.py\n<a href=\"w.md#top\">w</a> [web](https://example.org)\n")
     assert sorted(markdown_links(text)) == sorted(
         ["x.md", "img/y.png", "../z.py", "w.md#top", "https://example.org"])
+
+
+def test_heading_anchors_follow_github():
+    text = "# minivae\n## 1. Network core, and optimisers\n## Notes\n## Notes\n### (2.31) KL `kl_standard_normal`\n"
+    assert heading_anchors(text) == {"minivae", "1-network-core-and-optimisers", "notes", "notes-1",
+                                     "231-kl-kl_standard_normal"}
 
 
 def test_markdown_files_are_found():
@@ -339,3 +373,17 @@ def test_equation_reference_covers_the_table():
     for eq, _, _ in equation_table():
         missing = cited_equations(eq) - reference
         assert not missing, f"docs/equations.md does not write out {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", ["README.md", "docs/equations.md"])
+def test_names_in_the_documentation_exist(name):
+    """Every ``minivae.…`` name that README.md and docs/equations.md mention can be imported."""
+    names = sorted(set(re.findall(r"`(minivae(?:\.\w+)+)`", (ROOT / name).read_text(encoding="utf-8"))))
+    assert names
+    missing = []
+    for dotted in names:
+        try:
+            resolve(dotted)
+        except (ImportError, AttributeError):
+            missing.append(dotted)
+    assert not missing, f"{name} names what does not exist: {missing}"
