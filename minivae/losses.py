@@ -7,6 +7,9 @@ the batch size once, at the top of its backward pass. Two exceptions: the
 sparsity penalty is a function of the whole batch (through p̂) and returns a
 scalar; ``kl_diagonal_gaussians`` and ``kl_gaussians`` (2.29) return values only,
 as references that the analytic (2.31) and Monte-Carlo estimates are tested against.
+
+Equation numbers are the VAE thesis's ([F x.y]: the autoencoder thesis), written
+out in docs/equations.md.
 """
 
 import numpy as np
