@@ -1,6 +1,6 @@
 """The main job: train the models on the built-in toy data and write figures and a summary.
 
-An autoencoder and a VAE on the banana (SPEC 4.1, Fig. 2.6); a VAE and a WAE with
+An autoencoder and a VAE on the banana (thesis Fig. 2.6); a VAE and a WAE with
 a two-component mixture prior on the two clusters of Fig. 2.13.
 
 ``python -m minivae demo`` runs :func:`run_demo`. Everything is seeded, so two
@@ -116,7 +116,7 @@ def run_demo(out="minivae-demo", fast=False, random_state=0, log=print):
                 n_epochs=epochs(100), lr=5e-3, batch_size=100, random_state=random_state).fit(clusters)
     S_c = vae_c.sample(3000, random_state=random_state)
     R_c = vae_c.reconstruct(clusters)
-    # 4. The WAE's answer (SPEC 5): match the aggregate posterior to a two-component
+    # 4. The WAE's answer (2.37): match the aggregate posterior to a two-component
     #    mixture prior, so that generation never needs to cross the gap.
     prior = GaussianMixture(means=[[0.0, -4.0], [0.0, 4.0]], scales=0.5, weights=[2.0, 1.0])
     wae_c = WAE(n_latent=2, hidden_sizes=(16,), activation="swish", sigma2=0.05, kernel="imq",

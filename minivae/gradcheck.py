@@ -1,7 +1,7 @@
 """A finite-difference gradient checker that users can call on their own code.
 
-Backpropagation (1.36-1.37) is easy to get subtly wrong; the independent check
-is the central difference
+Backpropagation ((1.36-1.37) in docs/equations.md) is easy to get subtly
+wrong; the independent check is the central difference
 
     dL/dθ_i ≈ [L(θ + h e_i) − L(θ − h e_i)] / (2h),
 

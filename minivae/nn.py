@@ -1,6 +1,6 @@
 """The hand-written neural-network core: activations, dense layers, MLPs, flat parameters.
 
-Everything here follows SPEC 1.2. A dense layer computes
+Everything here follows thesis §1.3 (equations in docs/equations.md). A dense layer computes
 
     a_j = Σ_i w_ji x_i + b_j          (1.29)
     z_j = h(a_j)                      (1.30)
@@ -60,7 +60,7 @@ __all__ = [
 
 
 def sigmoid(a):
-    """Logistic sigmoid σ(a) = 1 / (1 + e^{-a}), without overflow warnings for any a.
+    """Logistic sigmoid σ(a) = 1 / (1 + e^{-a}) (1.15), without overflow warnings for any a.
 
     Notes
     -----
@@ -114,7 +114,7 @@ class Identity:
 
 
 class Sigmoid(Identity):
-    """h(a) = σ(a); h'(a) = σ(a)(1 − σ(a)), written with the output z."""
+    """h(a) = σ(a) (1.15); h'(a) = σ(a)(1 − σ(a)), written with the output z."""
 
     name = "sigmoid"
 
@@ -292,7 +292,7 @@ class Dense:
         self.params = {name: params[name] for name in self.shapes}
 
     def forward(self, x):
-        """Return ``(z, cache)`` with z = h(x Wᵀ + b); x is (n, n_in) or (K, n, n_in)."""
+        """Return ``(z, cache)``, z = h(x Wᵀ + b) (1.29-1.30); x is (n, n_in) or (K, n, n_in)."""
         p = self.params
         a = x @ p["W"].mT
         a += p["b"][..., None, :]  # in place: a is a fresh array
@@ -301,7 +301,7 @@ class Dense:
         return z, (x, a, z)
 
     def backward(self, dz, cache, grads=None, need_dx=True):
-        """Backpropagate dL/dz through the layer (1.36-1.37).
+        """Backpropagate dL/dz through the layer: the chain rule (1.34-1.35) gives (1.36-1.37).
 
         Parameters
         ----------
@@ -383,7 +383,7 @@ class MLP:
             layer.bind({k: params[f"{i}.{k}"] for k in layer.shapes})
 
     def forward(self, x):
-        """Return ``(y, caches)``: the output and one cache per layer."""
+        """Return ``(y, caches)``: the output (1.31-1.32) and one cache per layer."""
         caches = []
         for layer in self.layers:
             x, cache = layer.forward(x)
@@ -391,7 +391,7 @@ class MLP:
         return x, caches
 
     def backward(self, dy, caches, grads=None, need_dx=True):
-        """Backpropagate through all layers, last to first.
+        """Backpropagate (1.36-1.37) through all layers, last to first.
 
         ``grads`` (optional) is a qualified dict of arrays to add into; the
         returned dict has the same qualified names.

@@ -1,4 +1,6 @@
-"""Priors p(z) over the latent space that a WAE can match (SPEC 5: "anything you can sample").
+"""Priors p(z) over the latent space: N(0, I) (2.27), and any other a WAE can match.
+
+A WAE needs only samples of its prior P_Z ((2.37) in docs/equations.md).
 
 A prior is any object with ``sample(n, random_state)`` returning an (n, d) array
 and, where a likelihood is needed, ``log_prob(z)``. Two are provided; both turn
@@ -63,7 +65,7 @@ class StandardNormal:
         return check_random_state(random_state).standard_normal((_check_n(n), self.dim))
 
     def log_prob(self, z):
-        """ln N(z | 0, I) = −½‖z‖² − (d/2) ln 2π, over the last axis of ``z``.
+        """ln N(z | 0, I) = −½‖z‖² − (d/2) ln 2π (1.7), over the last axis of ``z``.
 
         Raises TypeError for non-numeric ``z`` and ValueError for a wrong last
         axis or NaN; an infinite coordinate gives −inf.
@@ -106,7 +108,7 @@ class GaussianMixture:
     Notes
     -----
     A prior with separated components is what a WAE can use and a VAE (whose
-    KL term is tied to N(0, I)) cannot (SPEC 5, thesis §2.5 motivation). For
+    KL term is tied to N(0, I)) cannot (thesis §2.3 and the motivation of §2.5). For
     the two clusters of Fig. 2.13 the tutorial ``03_wae.py`` uses
     ``GaussianMixture(means=[[0, -4], [0, 4]], scales=0.5, weights=[2, 1])``:
     the weights follow the cluster sizes 2,000 : 1,000, and the components

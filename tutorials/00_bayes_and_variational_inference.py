@@ -9,8 +9,9 @@
 # %% [markdown]
 # # 00 · From least squares to variational inference
 #
-# This tutorial follows SPEC.md §1.1 (regression and Bayesian regression, equations
-# 1.12–1.28) and §2 (variational inference, 2.4–2.24) with the functions of
+# This tutorial follows thesis §1.2 (regression and Bayesian regression, equations
+# 1.12–1.28) and §2.1 (variational inference, 2.4–2.24; all written out in
+# docs/equations.md) with the functions of
 # `minivae.bayes`. No neural network appears yet: everything the VAE will need —
 # a likelihood, a prior, a posterior, and a lower bound on the evidence — is met here in
 # models small enough to solve by hand, so each number can be checked against a

@@ -11,8 +11,9 @@
 # %% [markdown]
 # # 01 — The network core and the autoencoder family
 #
-# This tutorial walks through SPEC sections 1.2 and 3 with the code that
-# implements them open beside the equations:
+# This tutorial walks through thesis §1.3 (the network core) and §1.3 of the
+# autoencoder thesis ([F] in docs/equations.md) with the code that implements
+# them open beside the equations:
 #
 # 1. backpropagation on a two-layer network, by hand and with `minivae.nn`,
 #    checked against finite differences (1.29–1.37);
@@ -151,7 +152,7 @@ bug = check_gradients(buggy_loss, params)
 print(f"with h' left out of (1.36): {bug}")
 
 # %% [markdown]
-# The same check for every activation of SPEC 1.2, including swish
+# The same check for every activation of thesis §1.3.2, including swish
 # x·σ(βx) with a trained β per unit (`minivae.nn.Swish`): its β gradient
 # ∂h/∂β = a² σ(βa)(1 − σ(βa)) is checked like any weight.
 
@@ -181,7 +182,7 @@ for act in ACTIVATIONS:
 #
 # Gradient descent w ← w − η ∇L (1.33) on a random minibatch of the data is
 # stochastic gradient descent (1.38–1.39). Momentum keeps a velocity
-# v ← μv − η∇L and moves w by v. Adam (SPEC 1.2) keeps running means of the
+# v ← μv − η∇L and moves w by v. Adam (thesis §1.3.1) keeps running means of the
 # gradient and of its square,
 #
 #     m_t = β₁ m_{t−1} + (1 − β₁) g_t,      v_t = β₂ v_{t−1} + (1 − β₂) g_t²,
@@ -600,4 +601,5 @@ print(f"\ntotal time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 # `minivae.losses.gaussian_nll`, `bernoulli_nll`, `sparsity_penalty`,
 # `contractive_penalty`; the autoencoder family and its objective:
 # `minivae.models.Autoencoder` (`step`). The table in
-# `tutorials/README.md` maps each SPEC equation to its function.
+# `tutorials/README.md` maps each equation to its function; `docs/equations.md`
+# writes them out.

@@ -16,7 +16,7 @@
 # its two-cluster failure (Fig. 2.13), and compares the evidence lower bound with the
 # importance-weighted bound of Burda et al. (2016).
 #
-# Equation numbers such as (2.25) are those of the thesis, as digested in `SPEC.md`.
+# Equation numbers such as (2.25) are those of the thesis, written out in `docs/equations.md`.
 #
 # ## 1. The evidence lower bound (2.1-2.11)
 #

@@ -11,15 +11,16 @@
 # %% [markdown]
 # # 03 — The Wasserstein autoencoder with an MMD penalty
 #
-# This tutorial follows SPEC section 5 (thesis §2.3; Tolstikhin et al. 2018)
-# with the code that implements it open beside the equations:
+# This tutorial follows thesis §2.3 ((2.34)–(2.39) in docs/equations.md;
+# Tolstikhin et al. 2018) with the code that implements it open beside the
+# equations:
 #
 # 1. from optimal transport to the WAE objective (2.35–2.37);
 # 2. the maximum mean discrepancy, its two estimators and its gradient (2.38),
 #    `minivae.kernels`;
 # 3. the kernels, and the γ ↔ h mapping behind the thesis's "γ = 0.01";
 # 4. the aggregate MMD of the WAE paper against the thesis's per-point MMD
-#    (SPEC 5 NOTE), with numbers;
+#    ((2.37) against (2.39)), with numbers;
 # 5. Figs. 2.9–2.12: `minivae.models.WAE` on the four toy sets;
 # 6. Fig. 2.13: two clusters that a VAE smears together and a WAE with a
 #    two-component mixture prior keeps apart;
@@ -81,7 +82,7 @@ np.set_printoptions(precision=3, suppress=True)
 #
 #     D_WAE = inf_Q E_{P_X} E_{Q(Z|X)} c(X, G(Z)) + λ · D_Z(Q_Z, P_Z).        (2.37)
 #
-# Compare the VAE (SPEC 4): its KL term KL(q(z|x) ‖ p(z)) is paid *for every x*,
+# Compare the VAE (2.25): its KL term KL(q(z|x) ‖ p(z)) is paid *for every x*,
 # so every single posterior is pulled towards N(0, I), the posteriors of
 # different inputs overlap, and the decoder must map the overlap to something
 # in between. The WAE only asks that the codes *together* fill P_Z; the codes of
@@ -202,7 +203,7 @@ print(f"{'':28s}" + "".join(f"{x:10.2e}" for x in 2 * r / (1 + r**2) ** 2) + "  
 # the codes start near the prior, and the Gaussian runs use γ = 0.5, h = 1: the
 # scale of the N(0, I) prior itself.
 #
-# ## 4. Aggregate versus per-point MMD (SPEC 5 NOTE)
+# ## 4. Aggregate versus per-point MMD ((2.37) against (2.39))
 #
 # The thesis's code does not quite implement (2.37). For *one* input x it draws
 # n_mc codes from q(z | x) and n_mc prior draws and penalises their MMD;
@@ -285,7 +286,7 @@ for mode in ("aggregate", "per_point"):
 #
 # ## 5. The four toy sets (Figs. 2.9–2.12)
 #
-# The data sets of SPEC 4.1, 1,000 points each: N(5, 3); N((3, 5), I); its
+# The VAE's toy sets (Figs. 2.3–2.6), 1,000 points each: N(5, 3); N((3, 5), I); its
 # linear map x′ = 2x + y, y′ = x + y; the banana x′ = ½x + y², y′ = 2y. As in the
 # thesis the Gaussian kernel is used on the first three and IMQ (multi-scale)
 # on the banana, whose network has nh = 4 hidden units; 200 epochs, λ = 10,
