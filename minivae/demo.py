@@ -88,7 +88,7 @@ def run_demo(out="minivae-demo", fast=False, random_state=0, log=print):
         log(line)
 
     t0 = time.perf_counter()
-    say("minivae demo: toy data sets of SPEC 4.1 and Fig. 2.13")
+    say("minivae demo: toy data sets of the thesis (Figs. 2.3-2.6) and Fig. 2.13")
 
     # 1. An autoencoder with a one-dimensional code on the banana: its reconstructions
     #    lie on a curve through the data (a non-linear principal curve).

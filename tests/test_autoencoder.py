@@ -20,7 +20,7 @@ from tests.strategies import batch_sizes, seeds, small_dims
 
 activation_names = st.sampled_from(sorted(ACTIVATIONS))
 
-# Each variant of SPEC 3 as constructor arguments; the hypothesis tests draw the rest.
+# Each variant of the autoencoder family ([F 1.1]-[F 1.7]) as constructor arguments; the hypothesis tests draw the rest.
 VARIANTS = {
     "plain": {},
     "deep": {"hidden_sizes": (3, 2)},

@@ -1,4 +1,4 @@
-"""Tests of minivae.priors: the priors p(z) a WAE matches (SPEC 5).
+"""Tests of minivae.priors: the priors p(z) a WAE matches ((2.37)).
 
 Sampling is checked against the analytic moments of the distribution (within
 several standard errors), densities against scipy.stats written out

@@ -147,7 +147,7 @@ class GaussianLatentModel(BaseModel):
 
     # ------------------------------------------------------------------ inference
     def encode(self, X):
-        """Parameters of q(z|x): ``(mu, log_sigma)``, each (n_samples, n_latent); log σ is the log std."""
+        """Parameters of q(z|x) (2.26): ``(mu, log_sigma)``, each (n_samples, n_latent); log σ is the log std."""
         X = self._validate_X(X)
         mu, log_sigma, _ = self._encode(X)
         return mu, log_sigma
@@ -161,7 +161,7 @@ class GaussianLatentModel(BaseModel):
         return sigmoid(out) if self.likelihood == "bernoulli" else out
 
     def decode(self, Z):
-        """Decoder mean f(z) (Gaussian) or Bernoulli probabilities σ(f(z)) for each row of Z."""
+        """Decoder mean f(z) of N(f(z), ω²I) (2.28) (Gaussian) or Bernoulli probabilities σ(f(z)) for each row of Z."""
         check_is_fitted(self)
         Z = check_array(Z, name="Z", dtype=self._dtype, n_features=self.n_latent,
                         estimator=f"{type(self).__name__}'s latent space")
@@ -180,7 +180,7 @@ class GaussianLatentModel(BaseModel):
         return self._decode(mu)
 
     def sample(self, n_samples=1, random_state=None, noise=False):
-        """Generate new data: z ~ p(z) (the model's prior), then the decoder mean f(z).
+        """Generate new data: z ~ p(z) (the model's prior; N(0, I) (2.27) for the VAE), then the decoder mean f(z).
 
         With ``noise=True`` the observation noise is added too: x ~ N(f(z), ω² I)
         for the Gaussian decoder, x ~ Bernoulli(σ(f(z))) for the Bernoulli one.

@@ -1,6 +1,6 @@
 """Deterministic autoencoders: undercomplete, overcomplete, deep, sparse, denoising, contractive.
 
-One class covers the whole family of SPEC 3 ([F 1.3]); the variants are
+One class covers the whole family of the autoencoder thesis's §1.3 ([F 1.1]-[F 1.7] in docs/equations.md); the variants are
 penalties and corruptions switched on by arguments, and they combine freely:
 
 * undercomplete / overcomplete: ``n_latent`` smaller / larger than the input;
@@ -39,7 +39,7 @@ class Autoencoder(BaseModel):
         Hidden-layer activation (``minivae.nn.ACTIVATIONS``).
     code_activation : str
         Activation of the code layer; ``"identity"`` with ``activation="identity"``
-        is the linear autoencoder that learns the PCA subspace (Baldi & Hornik 1989).
+        is the linear autoencoder that learns the PCA subspace ([F §1.3.2]; Baldi & Hornik 1989).
         Sparse and contractive autoencoders need ``"sigmoid"``.
     likelihood : {"gaussian", "bernoulli"}
         Reconstruction loss per sample: ½ ‖x − x̂‖² (Gaussian NLL with ω² = 1,
@@ -181,7 +181,7 @@ class Autoencoder(BaseModel):
 
         loss = (1/n) Σ_n L(x_n, g(f(x̃_n))) + β_s Σ_i KL(p ‖ p̂_i) + λ (1/n) Σ_n ‖∂h_n/∂x_n‖_F²
 
-        with x̃ the corrupted input ([F 1.1], [F 1.5], [F 1.6]; Rifai et al.
+        with x̃ the corrupted input ([F 1.1], [F 1.2], [F 1.5], [F 1.6]-[F 1.7]; Rifai et al.
         2011); β_s is ``sparsity_weight`` and λ ``contractive_weight``. The
         sparsity penalty is a function of the whole batch (through the mean
         activation p̂), so it enters once, not per row. ``state`` is unused.

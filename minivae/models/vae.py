@@ -22,7 +22,7 @@ __all__ = ["VAE"]
 
 
 class VAE(GaussianLatentModel):
-    """Variational autoencoder with a Gaussian or Bernoulli decoder (SPEC 4).
+    """Variational autoencoder with a Gaussian or Bernoulli decoder ((2.25)-(2.33) in docs/equations.md).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""The Wasserstein autoencoder with an MMD penalty (SPEC 5; Tolstikhin et al. 2018).
+"""The Wasserstein autoencoder with an MMD penalty ((2.37)-(2.39) in docs/equations.md; Tolstikhin et al. 2018).
 
 Same encoder and decoder as the VAE; the KL term is replaced by
 
@@ -50,7 +50,7 @@ class WAE(GaussianLatentModel):
         ``kernel`` only (a ``Kernel`` carries its own scales). None picks the
         WAE paper's default: C = 2·d_z (σ_z = 1) summed over the scales
         {0.1, 0.2, 0.5, 1, 2, 5, 10} for IMQ, γ = 1/(2·d_z) for the Gaussian.
-        The thesis used γ = 0.01 and C = 1 on KDD (SPEC 8.1).
+        The thesis used γ = 0.01 and C = 1 on KDD (thesis §3.3).
     lam : float
         λ, the weight of the MMD penalty.
     prior : None, StandardNormal, GaussianMixture or any object with ``sample(n, rng)``
