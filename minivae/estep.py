@@ -60,6 +60,8 @@ array([[0.881, 0.119],
        [1.   , 0.   ]])
 """
 
+import types
+
 import numpy as np
 from numba import prange
 from scipy.special import logsumexp
@@ -157,10 +159,26 @@ def _e_step_loops(log_prob, log_alpha, log_alpha_sum):
     return log_gamma, log_norm
 
 
+def _renamed(func, suffix):
+    """The same function under the qualified name ``func.__qualname__ + suffix``.
+
+    numba's on-disk cache is keyed by the file, the qualified name and the
+    argument types, not by the compile options. Compiled from one function,
+    the parallel and the serial binding would overwrite each other's cache
+    entry, and a later process would load the parallel machine code for the
+    serial binding (and wake the thread pool for every minibatch).
+    """
+    copy = types.FunctionType(func.__code__, func.__globals__, func.__name__ + suffix,
+                              func.__defaults__, func.__closure__)
+    copy.__qualname__ = func.__qualname__ + suffix
+    copy.__doc__ = func.__doc__
+    return copy
+
+
 _e_step_numba = compile_kernel(_e_step_loops, parallel=True, error_model="numpy")
 # The same loops on one thread, for a minibatch: below a few thousand rows,
 # waking and joining the worker threads costs more than the rows themselves.
-_e_step_numba_serial = compile_kernel(_e_step_loops, error_model="numpy")
+_e_step_numba_serial = compile_kernel(_renamed(_e_step_loops, "_serial"), error_model="numpy")
 
 # Below this many entries n·K, e_step() runs the serial binding.
 _SERIAL_MAX_ENTRIES = 20_000
