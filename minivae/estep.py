@@ -109,7 +109,7 @@ def _e_step_numpy(log_prob, log_alpha):
 # Loops (compiled below by numba; callable as plain Python)
 # --------------------------------------------------------------------------
 
-def _e_step_loops(log_prob, log_alpha, log_alpha_sum):
+def _e_step_loops(log_prob, log_alpha):
     """The E-step (2.43) as one fused pass over each row.
 
     Parameters
@@ -118,8 +118,6 @@ def _e_step_loops(log_prob, log_alpha, log_alpha_sum):
         ln p(x_i | k); finite or −inf.
     log_alpha : ndarray of shape (K,)
         ln α_k; finite or −inf, at least one finite.
-    log_alpha_sum : float
-        ln Σ_k α_k, for rows that are −inf under every component.
 
     Returns
     -------
@@ -128,7 +126,8 @@ def _e_step_loops(log_prob, log_alpha, log_alpha_sum):
 
     Notes
     -----
-    Three sweeps over the K entries of a row: the maximum m_i of
+    First ln Σ_k α_k, by log-sum-exp, for the rows that are −inf under every
+    component. Then three sweeps over the K entries of a row: the maximum m_i of
     a_ik = ln α_k + ln p(x_i | k), the sum s_i = Σ_k e^(a_ik − m_i) ∈ [1, K],
     then ln γ_ik = (a_ik − m_i) − ln s_i and ln p(x_i) = m_i + ln s_i. A row
     with m_i = −inf gets the prior (see the module docstring). Rows share
@@ -136,6 +135,14 @@ def _e_step_loops(log_prob, log_alpha, log_alpha_sum):
     the result is independent of the thread count.
     """
     n, K = log_prob.shape
+    m_alpha = -np.inf
+    for k in range(K):
+        if log_alpha[k] > m_alpha:
+            m_alpha = log_alpha[k]
+    s_alpha = 0.0
+    for k in range(K):
+        s_alpha += np.exp(log_alpha[k] - m_alpha)
+    log_alpha_sum = m_alpha + np.log(s_alpha)
     log_gamma = np.empty((n, K))
     log_norm = np.empty(n)
     for i in prange(n):
@@ -245,7 +252,7 @@ def e_step(log_prob, log_alpha=None, backend="numba"):
     if backend == "numpy":
         return _e_step_numpy(log_prob, log_alpha)
     loops = _e_step_numba_serial if log_prob.size <= _SERIAL_MAX_ENTRIES else _e_step_numba
-    return loops(log_prob, log_alpha, float(logsumexp(log_alpha)))
+    return loops(log_prob, log_alpha)
 
 
 def _check_log_array(values, name, ndim):
