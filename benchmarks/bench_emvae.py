@@ -9,7 +9,7 @@ What is measured
    numpy   ``backend="numpy"``: the vectorised reference with
            ``scipy.special.logsumexp`` (about ten passes over (n, K) arrays);
    numba   ``backend="numba"``: the compiled loops, one fused pass per row,
-           ``prange`` over rows (serial below 20,000 entries).
+           ``prange`` over rows (serial below 250,000 entries).
 
    Both are timed through the public function, so both include the same input
    validation (the NaN/+inf scan); the column "kernel" is the parallel compiled

@@ -183,12 +183,14 @@ def _renamed(func, suffix):
 
 
 _e_step_numba = compile_kernel(_e_step_loops, parallel=True, error_model="numpy")
-# The same loops on one thread, for a minibatch: below a few thousand rows,
-# waking and joining the worker threads costs more than the rows themselves.
+# The same loops on one thread, for a minibatch or an epoch-level E-step:
+# waking and joining the worker threads costs tens of microseconds on an idle
+# machine and can cost milliseconds on a busy one, where a parallel region
+# waits for every worker to be scheduled; a serial row costs nanoseconds.
 _e_step_numba_serial = compile_kernel(_renamed(_e_step_loops, "_serial"), error_model="numpy")
 
 # Below this many entries n·K, e_step() runs the serial binding.
-_SERIAL_MAX_ENTRIES = 20_000
+_SERIAL_MAX_ENTRIES = 250_000
 
 
 # --------------------------------------------------------------------------

@@ -142,7 +142,7 @@ def test_gamma_is_bayes_rule_in_probability_space(seed, n, K):
 
 
 def test_larger_input_takes_the_parallel_path_and_agrees():
-    log_prob, log_alpha = _inputs(3, 5000, 6, 1e4, p_neginf=0.2, p_dead=0.3, p_empty_row=0.05)
+    log_prob, log_alpha = _inputs(3, 50_000, 6, 1e4, p_neginf=0.2, p_dead=0.3, p_empty_row=0.05)
     assert log_prob.size > _SERIAL_MAX_ENTRIES
     log_gamma, log_norm = e_step(log_prob, log_alpha)
     serial = _e_step_numba_serial(log_prob, log_alpha)
@@ -246,7 +246,7 @@ import hashlib, sys
 import numba, numpy as np
 from minivae.estep import e_step
 rng = np.random.default_rng(7)
-log_prob = 1e3 * rng.standard_normal((40000, 6))
+log_prob = 1e3 * rng.standard_normal((50000, 6))
 log_prob[rng.random(log_prob.shape) < 0.2] = -np.inf
 log_prob[::97] = -np.inf
 log_alpha = np.log([0.3, 0.0 + 1e-300, 0.2, 0.1, 0.25, 0.15]); log_alpha[1] = -np.inf
@@ -271,7 +271,7 @@ def test_bit_identical_at_1_2_and_16_threads():
         digests.add(digest)
     # The same computation in this process, whatever its thread count.
     rng = np.random.default_rng(7)
-    log_prob = 1e3 * rng.standard_normal((40000, 6))
+    log_prob = 1e3 * rng.standard_normal((50000, 6))
     log_prob[rng.random(log_prob.shape) < 0.2] = -np.inf
     log_prob[::97] = -np.inf
     assert log_prob.size > _SERIAL_MAX_ENTRIES
