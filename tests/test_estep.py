@@ -180,7 +180,8 @@ def test_extreme_log_likelihoods_in_closed_form(backend):
     assert log_gamma[1, 0] == 0.0 and log_gamma[1, 1] == -2e4 and log_norm[0] == 1e4
     # γ ≈ 1 keeps full relative precision: ln γ = −ln(1 + e^(−40)), not a cancellation to 0.
     log_gamma, _ = e_step(np.array([[1e4, 1e4 - 40.0]]), backend=backend)
-    assert log_gamma[0, 0] == pytest.approx(-np.exp(-40.0), rel=1e-12)
+    assert log_gamma[0, 0] == pytest.approx(-np.exp(-40.0), rel=1e-12, abs=0)
+    assert log_gamma[0, 1] == -40.0
 
 
 @pytest.mark.parametrize("backend", ["numba", "numpy"])
