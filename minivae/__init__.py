@@ -2,7 +2,7 @@
 
 Modules, in the order imports flow:
 ``nn`` (layers, activations) -> ``optim`` (Adam, SGD) -> ``losses`` and ``kernels`` ->
-``models`` (Autoencoder, VAE, WAE) -> ``demo`` / ``cli``. ``bayes`` (the Bayesian
+``models`` (Autoencoder, VAE, WAE, EMVAE) -> ``demo`` / ``cli``. ``bayes`` (the Bayesian
 chapter), ``datasets``, ``priors``, ``gradcheck`` and ``plotting`` stand beside them.
 """
 
@@ -12,7 +12,7 @@ from . import bayes, datasets, gradcheck, kernels, losses, nn, optim, priors  # 
 from ._validation import NotFittedError  # noqa: E402
 from .gradcheck import check_gradients  # noqa: E402
 from .kernels import Kernel, gaussian_kernel, imq_kernel, imq_multiscale, mmd  # noqa: E402
-from .models import VAE, WAE, Autoencoder, TrainingDivergedError, load  # noqa: E402
+from .models import EMVAE, VAE, WAE, Autoencoder, TrainingDivergedError, load  # noqa: E402
 from .optim import SGD, Adam  # noqa: E402
 from .priors import GaussianMixture, StandardNormal  # noqa: E402
 
@@ -21,6 +21,7 @@ __all__ = [
     "Autoencoder",
     "VAE",
     "WAE",
+    "EMVAE",
     "load",
     "StandardNormal",
     "GaussianMixture",
