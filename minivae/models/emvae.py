@@ -87,7 +87,7 @@ class EMVAE(GaussianLatentModel):
         good: α_k = 0, hence γ_ik = 0 exactly (ln γ = −inf) and no gradient
         ever reaches it again. 0 (default): none. At most one of
         ``weight_floor`` and ``prune_below`` may be positive.
-    lr, batch_size, n_epochs, clip_norm, dtype, random_state, verbose :
+    lr, batch_size, n_epochs, clip_norm, dtype, random_state, verbose, early_stopping, validation_fraction, n_iter_no_change :
         As for :class:`VAE`.
 
     Attributes
@@ -134,7 +134,8 @@ class EMVAE(GaussianLatentModel):
                  likelihood="gaussian", sigma2=1.0, n_mc=1, e_step_every="batch",
                  e_step_score="likelihood", weight_floor=0.0, prune_below=0.0, lr=1e-3,
                  batch_size=100, n_epochs=100, clip_norm=None, dtype="float64",
-                 random_state=None, verbose=False):
+                 random_state=None, verbose=False, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10):
         self.n_components = n_components
         self.n_latent = n_latent
         self.hidden_sizes = hidden_sizes
@@ -153,6 +154,9 @@ class EMVAE(GaussianLatentModel):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     # ------------------------------------------------------------------ set-up
     def _check_params(self):
@@ -172,6 +176,9 @@ class EMVAE(GaussianLatentModel):
         if self.weight_floor > 0 and self.prune_below > 0:
             raise ValueError(f"at most one of weight_floor and prune_below may be positive, got "
                              f"weight_floor={self.weight_floor}, prune_below={self.prune_below}")
+
+    def _set_up(self):
+        super()._set_up()
         self.prior_ = StandardNormal(self.n_latent)
 
     def _make_modules(self, X):
