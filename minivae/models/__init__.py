@@ -2,7 +2,8 @@
 
 from ._base import BaseModel, TrainingDivergedError, load
 from .autoencoder import Autoencoder
+from .stacked import StackedAutoencoder
 from .vae import VAE
 from .wae import WAE
 
-__all__ = ["BaseModel", "TrainingDivergedError", "load", "Autoencoder", "VAE", "WAE"]
+__all__ = ["BaseModel", "TrainingDivergedError", "load", "Autoencoder", "VAE", "WAE", "StackedAutoencoder"]
