@@ -106,7 +106,7 @@ def load_images():
         print("MINIVAE_DATA is not set, so MNIST is not looked for: using the built-in 8x8 bar "
               "images instead (set MINIVAE_DATA to a directory holding mnist/*.gz for digits).")
     else:
-        n_train, n_test, down = (4000, 1000, 2) if FAST else (20000, 2000, 1)
+        n_train, n_test, down = (2500, 800, 2) if FAST else (10000, 2000, 1)
         try:
             X, y = datasets.load_mnist("train", n_samples=n_train, downsample=down, binarize=True,
                                        download=False)
@@ -114,13 +114,13 @@ def load_images():
                                          download=False)
             side = 28 // down
             return dict(name=f"MNIST {side}x{side}", X=X, y=y, X_test=Xt, y_test=yt,
-                        shape=(side, side), held_out=7)
+                        shape=(side, side), held_out=(0, 7, 1))
         except OSError as err:
             print(f"MNIST not found under $MINIVAE_DATA ({err.__class__.__name__}): using the "
                   "built-in 8x8 bar images instead.")
     X, y = datasets.bars(3000, random_state=new_seed(), return_labels=True)
     Xt, yt = datasets.bars(1000, random_state=new_seed(), return_labels=True)
-    return dict(name="bars 8x8", X=X, y=y, X_test=Xt, y_test=yt, shape=(8, 8), held_out=1)
+    return dict(name="bars 8x8", X=X, y=y, X_test=Xt, y_test=yt, shape=(8, 8), held_out=(1,))
 
 
 data = load_images()
@@ -142,9 +142,9 @@ numbers["data"] = data["name"]
 # %%
 NZ = 8 if MNIST else 4
 HIDDEN = (256,) if (MNIST and not FAST) else (64,)
-EPOCHS = 40 if FAST else 60
+EPOCHS = 30 if FAST else 40
 vae = VAE(n_latent=NZ, hidden_sizes=HIDDEN, activation="relu", likelihood="bernoulli",
-          lr=2e-3, batch_size=100, n_epochs=EPOCHS, random_state=new_seed())
+          lr=5e-3, batch_size=100, n_epochs=EPOCHS, random_state=new_seed())
 t0 = time.perf_counter()
 vae.fit(X)
 t_vae = time.perf_counter() - t0
@@ -230,7 +230,7 @@ print(f"Mean norm at t = 1/2 over 200 pairs: linear {mid['linear']:.2f}, slerp {
 # the first two principal components.
 
 # %%
-vae2 = VAE(n_latent=2, hidden_sizes=HIDDEN, activation="relu", likelihood="bernoulli", lr=2e-3,
+vae2 = VAE(n_latent=2, hidden_sizes=HIDDEN, activation="relu", likelihood="bernoulli", lr=5e-3,
            batch_size=100, n_epochs=EPOCHS, random_state=new_seed()).fit(X)
 Z2, Z2_test = vae2.transform(X), vae2.transform(X_test)
 show(plot_latent_scatter(Z2_test, y_test, title="VAE with nz = 2: posterior means of test digits"),
@@ -323,16 +323,16 @@ numbers["error at 4 bits/unit: VAE / PCA same layout / PCA best split"] = (
 # (a generous budget: a stage epoch costs less than a full-network epoch).
 
 # %%
-LAYERS = (128, 32, NZ) if MNIST else (32, 16, NZ)
-PRE, FINE = (8, 16) if FAST else (10, 30)
+LAYERS = ((256, 64, NZ) if not FAST else (128, 32, NZ)) if MNIST else (32, 16, NZ)
+PRE, FINE = (5, 10) if FAST else (10, 30)
 stacked = StackedAutoencoder(LAYERS, activation="sigmoid", likelihood="bernoulli",
-                             pretrain_epochs=PRE, finetune_epochs=FINE, lr=2e-3,
+                             pretrain_epochs=PRE, finetune_epochs=FINE, lr=5e-3,
                              random_state=new_seed())
 t0 = time.perf_counter()
 stacked.fit(X)
 t_stacked = time.perf_counter() - t0
 deep = Autoencoder(n_latent=LAYERS[-1], hidden_sizes=LAYERS[:-1], activation="sigmoid",
-                   likelihood="bernoulli", lr=2e-3, n_epochs=PRE * len(LAYERS) + FINE,
+                   likelihood="bernoulli", lr=5e-3, n_epochs=PRE * len(LAYERS) + FINE,
                    random_state=new_seed())
 t0 = time.perf_counter()
 deep.fit(X)
@@ -396,31 +396,39 @@ def reconstruction_score(model, X, L, random_state):
     return total / L
 
 
-c = data["held_out"]
-vae_normal = VAE(n_latent=NZ, hidden_sizes=HIDDEN, activation="relu", likelihood="bernoulli",
-                 lr=2e-3, batch_size=100, n_epochs=EPOCHS, random_state=new_seed()).fit(X[y != c])
-is_anomaly = (y_test == c).astype(int)
-score = reconstruction_score(vae_normal, X_test, L=10, random_state=new_seed())
-auc = roc_auc_score(is_anomaly, score)
-score_ll = -vae_normal.log_likelihood(X_test, n_importance=20, random_state=new_seed())
-auc_ll = roc_auc_score(is_anomaly, score_ll)
-numbers[f"AUC, class {c} held out: reconstruction (3.1) / -ln p(x)"] = f"{auc:.3f} / {auc_ll:.3f}"
-print(f"Class {c} held out ({is_anomaly.sum()} of {len(is_anomaly)} test images): "
-      f"AUC {auc:.3f} with the reconstruction score (3.1), {auc_ll:.3f} with −ln p(x) (K = 20)")
-show(plot_roc({"reconstruction score (3.1)": (*roc_points(is_anomaly, score), auc),
-               "−ln p(x), IWAE K = 20": (*roc_points(is_anomaly, score_ll), auc_ll)},
-              title=f"digit {c} held out of training"), "07_anomaly_roc.png")
+curves = {}
+for c in data["held_out"]:
+    vae_normal = VAE(n_latent=NZ, hidden_sizes=HIDDEN, activation="relu", likelihood="bernoulli",
+                     lr=5e-3, batch_size=100, n_epochs=EPOCHS, random_state=new_seed()).fit(X[y != c])
+    is_anomaly = (y_test == c).astype(int)
+    score = reconstruction_score(vae_normal, X_test, L=10, random_state=new_seed())
+    auc = roc_auc_score(is_anomaly, score)
+    auc_ll = roc_auc_score(is_anomaly, -vae_normal.log_likelihood(X_test, n_importance=20,
+                                                                   random_state=new_seed()))
+    curves[f"class {c} held out"] = (*roc_points(is_anomaly, score), auc)
+    numbers[f"AUC, class {c} held out: reconstruction (3.1) / -ln p(x)"] = f"{auc:.3f} / {auc_ll:.3f}"
+    print(f"Class {c} held out ({is_anomaly.sum()} of {len(is_anomaly)} test images): AUC {auc:.3f} "
+          f"with the reconstruction score (3.1), {auc_ll:.3f} with −ln p(x) (K = 20); mean pixels "
+          f"on: class {c} {X_test[y_test == c].sum(axis=1).mean():.1f}, "
+          f"others {X_test[y_test != c].sum(axis=1).mean():.1f}")
+show(plot_roc(curves, title="one class held out of training: reconstruction score (3.1)"),
+     "07_anomaly_roc.png")
 
 # %% [markdown]
-# **What to look for.** An AUC well above 0.5 says the unseen class reconstructs worse,
-# but far from 1: a held-out 7 looks a lot like a 1 or a 9, and some normal digits are
-# simply hard to reconstruct. The likelihood and the reconstruction score usually agree;
-# the likelihood also charges for codes far from the prior.
+# **What to look for.** The held-out class is found well when its digits look unlike
+# every training class (0, 6, 2 in our runs), barely when a near twin was trained on (a 7
+# next to 1s and 9s), and a held-out **1 gets an AUC below 0.5**: the detector ranks the
+# unseen 1s as *more* normal than the digits it was trained on. A 1 has few pixels on
+# (printed above), so any decoder that draws a thin stroke reconstructs it well and gives
+# it a high likelihood. Reconstruction error and likelihood measure how hard an image is
+# to encode, not only how unfamiliar it is — the same failure that makes deep generative
+# models rate simple out-of-distribution images as likely (Nalisnick et al. 2019). The
+# likelihood and the reconstruction score agree closely here.
 #
 # ## What you should see
 #
-# The numbers this run printed (a full MNIST run uses 20,000 28 × 28 training digits; fast
-# mode 4,000 at 14 × 14, so its numbers are rougher):
+# The numbers this run printed (a full MNIST run uses 10,000 28 × 28 training digits; fast
+# mode 2,500 at 14 × 14, so its numbers are rougher):
 
 # %%
 elapsed = time.perf_counter() - t_start
