@@ -30,7 +30,7 @@ Ballé, J., Laparra, V. & Simoncelli, E. P. (2017). End-to-end optimized image c
 import math
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtr, ndtri
 
 from ._validation import check_array, check_positive, check_positive_int
 
@@ -307,14 +307,14 @@ def quantize_cdf(z, bits, scale=1.0):
     levels : ndarray of uint32, shaped like z
     """
     n_levels = 1 << bits
-    u = norm.cdf(z / scale)
+    u = ndtr(z / scale)
     # u = 1.0 exactly (z > 8.3) would be level 2^bits; it belongs in the top bin.
     return np.minimum(np.floor(u * n_levels), n_levels - 1).astype(np.uint32)
 
 
 def dequantize_cdf(levels, bits, scale=1.0):
     """The representative value of each level: z = scale · Φ⁻¹((k + ½) / 2^bits)."""
-    return scale * norm.ppf((levels.astype(np.float64) + 0.5) / (1 << bits))
+    return scale * ndtri((levels.astype(np.float64) + 0.5) / (1 << bits))
 
 
 def _pack(levels, bits):
@@ -358,11 +358,14 @@ class LatentCodec:
     Quantiser: u = Φ(μ_j) ∈ (0, 1) is cut into 2^bits equal bins, level
     k = ⌊u · 2^bits⌋ (clipped to 2^bits − 1), and the decoder maps level k back to
     ẑ_j = Φ⁻¹((k + ½) / 2^bits), the prior's median of that bin. Φ is the N(0, 1)
-    CDF (scipy.stats.norm.cdf / ppf). Each bin holds prior mass 2^−bits, so
-    if the aggregate posterior matches the prior (the VAE's KL term (2.31)
-    pushes it there) every level is used equally often and a fixed-length code
-    loses nothing to an entropy coder; bins are narrow near 0 where codes are
-    dense and wide in the tails. Bins for bits + 1 split those for bits in two.
+    CDF: ``scipy.special.ndtr`` and its inverse ``ndtri``, the functions behind
+    ``scipy.stats.norm.cdf`` / ``ppf`` without the import cost of scipy.stats.
+
+    Each bin holds prior mass 2^−bits, so if the aggregate posterior matches the
+    prior (the VAE's KL term (2.31) pushes it there) every level is used equally
+    often and a fixed-length code loses nothing to an entropy coder; bins are
+    narrow near 0 where codes are dense and wide in the tails. Bins for bits + 1
+    split those for bits in two.
 
     Byte layout: levels of one example in unit order, each written most
     significant bit first, concatenated, and the row zero-padded to a whole byte

@@ -319,7 +319,13 @@ def plot_loss_curves(histories, keys=None, title="training loss"):
     for ax, (name, hist) in zip(axes, histories.items()):
         if not isinstance(hist, dict):
             hist = {"loss": list(hist)}
-        loss_curve(ax, hist, keys=[k for k in (keys or hist) if k in hist], title=f"{title}: {name}")
+        drawn = [k for k in (keys or hist) if k in hist]
+        loss_curve(ax, hist, keys=drawn, title=f"{title}: {name}")
+        values = np.concatenate([np.asarray(hist[k], dtype=np.float64) for k in drawn]) if drawn else []
+        # loss_curve's symlog axis suits losses spanning decades or crossing 0; within
+        # one decade it shows no tick labels, so fall back to a linear axis there.
+        if len(values) and values.min() > 0 and values.max() < 10 * values.min():
+            ax.set_yscale("linear")
         ax.set_ylabel("loss per example")
     fig.tight_layout()
     return fig
