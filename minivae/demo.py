@@ -160,7 +160,7 @@ def _image_panel(out, fast, random_state, say, plt):
               n_epochs=n_epochs, random_state=random_state).fit(X)
     samples = vae.sample(32, random_state=random_state)
     R = vae.reconstruct(X_test[:16])
-    ll = float(vae.log_likelihood(X_test, n_importance=20, random_state=random_state).mean())
+    ll = float(vae.log_likelihood(X_test, n_mc=20, random_state=random_state).mean())
     say(f"MNIST 14x14, Bernoulli VAE 196-64-8 on {n_train} digits: test ln p(x) ~ {ll:.2f} nats "
         "(importance sampling, K = 20)")
     fig, axes = plt.subplots(1, 2, figsize=(11, 5))

@@ -161,11 +161,11 @@ show(plot_loss_curves({"VAE": vae.history_}), "07_vae_loss.png")
 
 n_ll = 300 if FAST else 1000
 K = 50 if FAST else 500
-ll = vae.log_likelihood(X_test[:n_ll], n_importance=K, random_state=new_seed())
-elbo = vae.log_likelihood(X_test[:n_ll], n_importance=1, random_state=new_seed())
+ll = vae.log_likelihood(X_test[:n_ll], n_mc=K, random_state=new_seed())
+elbo = vae.elbo(X_test[:n_ll], n_mc=100, random_state=new_seed())
 n_active, activity = active_units(vae, X_test, return_activity=True)
 numbers["test ln p(x), IWAE K=%d" % K] = ll.mean()
-numbers["test ELBO (K=1)"] = elbo.mean()
+numbers["test ELBO (100 draws)"] = elbo.mean()
 numbers["active units"] = f"{n_active} of {NZ}"
 print(f"Test set ({n_ll} images): ln p(x) ≈ {ll.mean():.2f} ± {ll.std() / np.sqrt(n_ll):.2f} nats "
       f"(K = {K}); ELBO {elbo.mean():.2f}; active units (A_u > 0.01): {n_active} of {NZ}, "
@@ -369,7 +369,7 @@ show(plot_loss_curves({"stacked, fine-tuning (point 1: greedy stages only)": sta
 # ## 7. The anomaly view: one digit class held out
 #
 # Train a VAE on every class but one, then score test images by the Monte-Carlo
-# reconstruction error (3.1), score(x) = (1/L) Σ_l ‖x − f(z_l)‖², z_l ~ q(z|x): the held-out
+# reconstruction error (3.1) (`minivae.models.VAE.reconstruction_error`), score(x) = (1/L) Σ_l ‖x − f(z_l)‖², z_l ~ q(z|x): the held-out
 # class should reconstruct worse. The AUC is the probability that a held-out digit outscores
 # a normal one (Mann–Whitney; ties count ½).
 
@@ -394,25 +394,14 @@ def roc_points(y_true, score):
     return np.r_[0.0, fp / fp[-1]], np.r_[0.0, tp / tp[-1]]
 
 
-def reconstruction_score(model, X, L, random_state):
-    """(3.1): mean squared distance between x and the decoded draws z_l ~ q(z|x)."""
-    gen = np.random.default_rng(random_state)
-    mu, log_sigma = model.encode(X)
-    total = np.zeros(X.shape[0])
-    for _ in range(L):
-        z = mu + np.exp(log_sigma) * gen.standard_normal(mu.shape)
-        total += np.sum((X - model.decode(z)) ** 2, axis=1)
-    return total / L
-
-
 curves = {}
 for c in data["held_out"]:
     vae_normal = VAE(n_latent=NZ, hidden_sizes=HIDDEN, activation="relu", likelihood="bernoulli",
                      lr=5e-3, batch_size=100, n_epochs=EPOCHS, random_state=new_seed()).fit(X[y != c])
     is_anomaly = (y_test == c).astype(int)
-    score = reconstruction_score(vae_normal, X_test, L=10, random_state=new_seed())
+    score = vae_normal.reconstruction_error(X_test, n_mc=10, random_state=new_seed())   # (3.1)
     auc = roc_auc_score(is_anomaly, score)
-    auc_ll = roc_auc_score(is_anomaly, -vae_normal.log_likelihood(X_test, n_importance=20,
+    auc_ll = roc_auc_score(is_anomaly, -vae_normal.log_likelihood(X_test, n_mc=20,
                                                                    random_state=new_seed()))
     curves[f"class {c} held out"] = (*roc_points(is_anomaly, score), auc)
     numbers[f"AUC, class {c} held out: reconstruction (3.1) / -ln p(x)"] = f"{auc:.3f} / {auc_ll:.3f}"
