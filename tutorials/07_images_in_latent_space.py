@@ -427,19 +427,19 @@ show(plot_roc(curves, title="one class held out of training: reconstruction scor
 #
 # Numbers from a full run (`python tutorials/07_images_in_latent_space.py`: 10,000
 # binarised 28 × 28 training digits, 2,000 test digits; about 4 minutes of CPU on one
-# core, 15 on a busy shared machine). Fast mode (2,500 digits at 14 × 14) prints rougher
+# core, 17 on a busy shared machine). Fast mode (2,500 digits at 14 × 14) prints rougher
 # numbers in the same pattern; both lists are printed by the cell below.
 #
 # | what | full run | fast mode |
 # |---|---|---|
-# | test ln p(x), IWAE (K = 500 / 50) | −102.6 ± 1.2 nats | −34.4 ± 0.6 |
-# | test ELBO | −110.8 | −36.5 |
+# | test ln p(x), IWAE (K = 500 / 50) | −102.9 ± 1.2 nats | −34.3 ± 0.6 |
+# | test ELBO (100 draws) | −110.7 | −36.3 |
 # | active units (A_u > 0.01) | 8 of 8 | 8 of 8 |
 # | norm at t = ½: linear / slerp (endpoints) | 2.12 / 2.92 (2.92) | 1.89 / 2.60 (2.60) |
-# | 5-NN accuracy of 2-D codes: VAE / PCA | 0.60 / 0.41 | 0.51 / 0.37 |
+# | 5-NN accuracy of 2-D codes: VAE / PCA | 0.595 / 0.413 | 0.511 / 0.370 |
 # | error at 4 bits per unit (32 bits per image): VAE / PCA same layout / PCA best split | 29.4 / 42.8 / 37.6 | 7.97 / 9.99 / 8.41 |
 # | test loss, stacked + fine-tuned / end to end | 94.0 / 96.0 nats | 29.7 / 38.3 |
-# | AUC, class 0 / 7 / 1 held out (reconstruction score (3.1)) | 0.91 / 0.64 / 0.20 | 0.92 / 0.64 / 0.20 |
+# | AUC, class 0 / 7 / 1 held out (reconstruction score (3.1)) | 0.91 / 0.64 / 0.19 | 0.92 / 0.63 / 0.21 |
 #
 # * Samples and reconstructions are recognisable digits; the reconstructions keep shape and
 #   slant, not stroke detail. ln p(x) lies 8 nats above the ELBO on 28 × 28 digits.
