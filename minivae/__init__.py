@@ -12,13 +12,14 @@ from . import bayes, datasets, gradcheck, kernels, losses, nn, optim, priors  # 
 from ._validation import NotFittedError  # noqa: E402
 from .gradcheck import check_gradients  # noqa: E402
 from .kernels import Kernel, gaussian_kernel, imq_kernel, imq_multiscale, mmd  # noqa: E402
-from .models import EMVAE, VAE, WAE, Autoencoder, TrainingDivergedError, load  # noqa: E402
+from .models import EMVAE, VAE, WAE, Autoencoder, StackedAutoencoder, TrainingDivergedError, load  # noqa: E402
 from .optim import SGD, Adam  # noqa: E402
 from .priors import GaussianMixture, StandardNormal  # noqa: E402
 
 __all__ = [
     "__version__",
     "Autoencoder",
+    "StackedAutoencoder",
     "VAE",
     "WAE",
     "EMVAE",

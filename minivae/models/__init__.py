@@ -3,7 +3,9 @@
 from ._base import BaseModel, TrainingDivergedError, load
 from .autoencoder import Autoencoder
 from .emvae import EMVAE
+from .stacked import StackedAutoencoder
 from .vae import VAE
 from .wae import WAE
 
-__all__ = ["BaseModel", "TrainingDivergedError", "load", "Autoencoder", "VAE", "WAE", "EMVAE"]
+__all__ = ["BaseModel", "TrainingDivergedError", "load", "Autoencoder", "VAE", "WAE", "EMVAE",
+           "StackedAutoencoder"]
