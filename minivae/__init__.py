@@ -8,7 +8,7 @@ chapter), ``datasets``, ``priors``, ``gradcheck`` and ``plotting`` stand beside 
 
 __version__ = "0.1.0"
 
-from . import bayes, datasets, gradcheck, kernels, losses, nn, optim, priors  # noqa: E402
+from . import bayes, datasets, gradcheck, kernels, losses, nn, optim, preprocessing, priors  # noqa: E402
 from ._validation import NotFittedError  # noqa: E402
 from .gradcheck import check_gradients  # noqa: E402
 from .kernels import Kernel, gaussian_kernel, imq_kernel, imq_multiscale, mmd  # noqa: E402
@@ -41,5 +41,6 @@ __all__ = [
     "losses",
     "nn",
     "optim",
+    "preprocessing",
     "priors",
 ]
