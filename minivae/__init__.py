@@ -12,7 +12,7 @@ from . import bayes, datasets, gradcheck, kernels, losses, nn, optim, preprocess
 from ._validation import NotFittedError  # noqa: E402
 from .gradcheck import check_gradients  # noqa: E402
 from .kernels import Kernel, gaussian_kernel, imq_kernel, imq_multiscale, mmd  # noqa: E402
-from .models import VAE, WAE, Autoencoder, TrainingDivergedError, load  # noqa: E402
+from .models import VAE, WAE, Autoencoder, TrainingDivergedError, VampPriorVAE, load  # noqa: E402
 from .optim import SGD, Adam  # noqa: E402
 from .priors import GaussianMixture, StandardNormal  # noqa: E402
 
@@ -20,6 +20,7 @@ __all__ = [
     "__version__",
     "Autoencoder",
     "VAE",
+    "VampPriorVAE",
     "WAE",
     "load",
     "StandardNormal",

@@ -3,6 +3,7 @@
 from ._base import BaseModel, TrainingDivergedError, load
 from .autoencoder import Autoencoder
 from .vae import VAE
+from .vampprior import VampPriorVAE
 from .wae import WAE
 
-__all__ = ["BaseModel", "TrainingDivergedError", "load", "Autoencoder", "VAE", "WAE"]
+__all__ = ["BaseModel", "TrainingDivergedError", "load", "Autoencoder", "VAE", "WAE", "VampPriorVAE"]
