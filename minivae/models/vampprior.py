@@ -164,7 +164,7 @@ class VampPrior:
         return out.reshape(z.shape[:-1])
 
     def sample(self, n, random_state=None, return_components=False):
-        """``n`` draws: k uniform on {0, ..., K−1}, then z = μ_k + σ_k ⊙ ε with ε ~ N(0, I).
+        """``n`` draws from (2.42): k uniform on {0, ..., K−1}, then z = μ_k + σ_k ⊙ ε with ε ~ N(0, I).
 
         With ``return_components`` also return the picked k of each draw.
         """
