@@ -8,11 +8,20 @@ chapter), ``datasets``, ``priors``, ``gradcheck`` and ``plotting`` stand beside 
 
 __version__ = "0.1.0"
 
-from . import bayes, datasets, gradcheck, kernels, losses, nn, optim, priors  # noqa: E402
+from . import bayes, datasets, gradcheck, kernels, losses, nn, optim, preprocessing, priors  # noqa: E402
 from ._validation import NotFittedError  # noqa: E402
 from .gradcheck import check_gradients  # noqa: E402
 from .kernels import Kernel, gaussian_kernel, imq_kernel, imq_multiscale, mmd  # noqa: E402
-from .models import EMVAE, VAE, WAE, Autoencoder, StackedAutoencoder, TrainingDivergedError, load  # noqa: E402
+from .models import (  # noqa: E402
+    EMVAE,
+    VAE,
+    WAE,
+    Autoencoder,
+    StackedAutoencoder,
+    TrainingDivergedError,
+    VampPriorVAE,
+    load,
+)
 from .optim import SGD, Adam  # noqa: E402
 from .priors import GaussianMixture, StandardNormal  # noqa: E402
 
@@ -21,6 +30,7 @@ __all__ = [
     "Autoencoder",
     "StackedAutoencoder",
     "VAE",
+    "VampPriorVAE",
     "WAE",
     "EMVAE",
     "load",
@@ -43,5 +53,6 @@ __all__ = [
     "losses",
     "nn",
     "optim",
+    "preprocessing",
     "priors",
 ]

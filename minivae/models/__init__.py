@@ -5,7 +5,8 @@ from .autoencoder import Autoencoder
 from .emvae import EMVAE
 from .stacked import StackedAutoencoder
 from .vae import VAE
+from .vampprior import VampPriorVAE
 from .wae import WAE
 
 __all__ = ["BaseModel", "TrainingDivergedError", "load", "Autoencoder", "VAE", "WAE", "EMVAE",
-           "StackedAutoencoder"]
+           "VampPriorVAE", "StackedAutoencoder"]

@@ -420,7 +420,7 @@ class EMVAE(GaussianLatentModel):
         return self._decode(z)[k, np.arange(X.shape[0])]
 
     def sample(self, n_samples=1, random_state=None, noise=False, return_components=False):
-        """Generate new data: v ~ Cat(α), z ~ N(0, I), then the decoder mean f_v(z) (SPEC (2.43) model).
+        """Generate new data: v ~ Cat(α), z ~ N(0, I), then the decoder mean f_v(z) (the generative model of (2.43)).
 
         With ``noise=True`` the observation noise is added: x ~ N(f_v(z), ω² I)
         (Gaussian), x ~ Bernoulli(σ(f_v(z))) (Bernoulli). Returns an array of
