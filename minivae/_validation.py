@@ -163,3 +163,22 @@ def check_hidden_sizes(hidden, name="hidden_sizes"):
         if isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1:
             raise ValueError(f"{name} must contain positive ints, got {hidden!r}")
     return tuple(int(h) for h in hidden)
+
+
+def check_flag(value, name):
+    """Return ``value`` as a bool after checking it is one (``True``/``False``, NumPy bools too).
+
+    Strings such as ``"False"`` and numbers are refused: ``bool("False")`` is True.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_verbose(value, name="verbose"):
+    """Return ``value`` as an int level: a bool or a non-negative int (0 silent, 1 progress, 2 every epoch)."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, numbers.Integral) and value >= 0:
+        return int(value)
+    raise TypeError(f"{name} must be a bool or a non-negative int, got {value!r}")

@@ -41,6 +41,7 @@ from scipy.special import digamma, expit, gammaln, polygamma
 
 from ._estimator import ParamsMixin
 from ._validation import check_array, check_is_fitted, check_positive, check_positive_int, check_random_state
+from .losses import LOG_2PI
 from .optim import Adam
 
 __all__ = [
@@ -64,7 +65,6 @@ __all__ = [
     "normal_gamma_predictive",
 ]
 
-LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 # ---------------------------------------------------------------------------
@@ -786,9 +786,18 @@ def normal_mean_elbo(m_hat, S, d, alpha):
     d_ = _check_finite_values(d, "d")
     S_ = _check_positive_values(S, "S")
     alpha_ = _check_positive_values(alpha, "alpha")
-    expected_loglik = -0.5 * LOG_2PI - 0.5 * d_ ** 2 + d_ * m_hat_ - 0.5 * (m_hat_ ** 2 + S_)
+    expected_loglik = expected_log_likelihood(d_, m_hat_, S_)
     kl_prior = 0.5 * (alpha_ * S_ + alpha_ * m_hat_ ** 2 - 1.0 - np.log(alpha_ * S_))
     return _as_output(expected_loglik - kl_prior, m_hat, S, d, alpha)
+
+
+def expected_log_likelihood(d, m_hat, S):
+    """E_q[ln N(d | m, 1)] under q(m) = N(m_hat, S), the expected log-likelihood (2.23).
+
+    −½ ln 2π − ½ d² + d m_hat − ½ (m_hat² + S); its derivatives are
+    ∂/∂m_hat = d − m_hat and ∂/∂S = −½.
+    """
+    return -0.5 * LOG_2PI - 0.5 * d ** 2 + d * m_hat - 0.5 * (m_hat ** 2 + S)
 
 
 # ---------------------------------------------------------------------------
@@ -861,7 +870,7 @@ def _normal_gamma_elbo(m_hat, S, gamma, delta, d, gamma0, delta0):
     trigamma = polygamma(1, gamma)
 
     # (2.23) expected log-likelihood E_q[ln N(d | m, 1)]
-    loglik = -0.5 * LOG_2PI - 0.5 * d ** 2 + d * m_hat - 0.5 * E_m2
+    loglik = expected_log_likelihood(d, m_hat, S)
     d_m_hat = d - m_hat
     d_S = np.full_like(S, -0.5)
     d_gamma = np.zeros_like(gamma)

@@ -649,3 +649,18 @@ def _mmd_compiled(X, Y, kernel, unbiased, grad_mode):
     loops = _mmd_numba_serial if N * (N - 1) // 2 <= _SERIAL_MAX_PAIRS else _mmd_numba
     value, grad = loops(ZT, n, _KINDS.index(kernel.kind), scales, unbiased, n_chunks, grad_mode)
     return float(value), grad
+
+
+def mmd_and_grad(X, Y, kernel, unbiased=True, wrt="X"):
+    """Unchecked fast path of :func:`mmd` for training steps: MMD² and ∂MMD²/∂X (wrt="X")."""
+    value, grad = _mmd_compiled(X, Y, kernel, unbiased, 1)
+    return value, grad[:X.shape[0]]
+
+
+def mmd_per_point_and_grad(Z, Y, kernel, unbiased=True):
+    """MMD² between Z[i] and Y[i] for every row i, and ∂/∂Z; Z, Y of shape (n, S, d)."""
+    values = np.empty(Z.shape[0])
+    grad = np.empty_like(Z)
+    for i in range(Z.shape[0]):
+        values[i], grad[i] = mmd_and_grad(np.ascontiguousarray(Z[i]), Y[i], kernel, unbiased)
+    return values, grad

@@ -14,6 +14,11 @@ import numpy as np
 from .nn import sigmoid, softplus
 
 __all__ = [
+    "LOG_2PI",
+    "reparametrise",
+    "reparametrise_backward",
+    "log_normal_from_eps",
+    "log_standard_normal",
     "gaussian_nll",
     "bernoulli_nll",
     "categorical_nll",
@@ -24,7 +29,74 @@ __all__ = [
     "contractive_penalty",
 ]
 
-_LOG_2PI = np.log(2.0 * np.pi)
+LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+def reparametrise(mu, log_sigma, eps):
+    """The reparametrisation trick (2.32): z = μ + σ ⊙ ε with σ = exp(log_sigma).
+
+    Parameters
+    ----------
+    mu, log_sigma : ndarray, shape (n, k)
+        Parameters of q(z|x); ``log_sigma`` is the log of the standard deviation.
+    eps : ndarray, shape (L, n, k) or (L, 1, k)
+        L draws of ε ~ N(0, I) per row (or L draws shared by every row).
+
+    Returns
+    -------
+    z : ndarray, shape (L, n, k)
+
+    References
+    ----------
+    Kingma, D. P. & Welling, M. (2014). Auto-encoding variational Bayes. ICLR.
+    """
+    return mu + np.exp(log_sigma) * eps
+
+
+def reparametrise_backward(d_z, log_sigma, eps):
+    """Chain rule through (2.32): ∂L/∂μ = Σ_l ∂L/∂z_l,  ∂L/∂log σ = σ ⊙ Σ_l (∂L/∂z_l ⊙ ε_l).
+
+    z depends on μ with slope 1 and on log σ with slope σε.
+
+    Parameters
+    ----------
+    d_z : ndarray, shape (L, n, k)
+        ∂L/∂z for each of the L draws.
+    log_sigma : ndarray, shape (n, k)
+    eps : ndarray, shape (L, n, k)
+
+    Returns
+    -------
+    d_mu, d_log_sigma : ndarray, shape (n, k)
+    """
+    return d_z.sum(axis=0), (d_z * eps).sum(axis=0) * np.exp(log_sigma)
+
+
+def log_normal_from_eps(eps, log_sigma):
+    """ln q(z|x) = ln N(z | μ, diag σ²) at z = μ + σε, written from ε (2.32):
+
+        ln q(z|x) = −½ Σ_j ε_j² − Σ_j ln σ_j − (k/2) ln 2π.
+
+    Recomputing (z − μ)/σ from z instead loses everything when σ is tiny
+    next to μ (z rounds to μ) and overflows when σ is huge; written from ε it
+    is exact for any log σ.
+
+    Parameters
+    ----------
+    eps : ndarray, shape (L, n, k) or (L, 1, k)
+    log_sigma : ndarray, shape (n, k)
+
+    Returns
+    -------
+    ndarray, shape (L, n)
+    """
+    k = eps.shape[-1]
+    return -0.5 * np.einsum("...j,...j->...", eps, eps) - log_sigma.sum(axis=-1) - 0.5 * k * LOG_2PI
+
+
+def log_standard_normal(z):
+    """ln N(z | 0, I) = −½ ‖z‖² − (k/2) ln 2π over the last axis: the VAE prior (2.27)."""
+    return -0.5 * np.einsum("...j,...j->...", z, z) - 0.5 * z.shape[-1] * LOG_2PI
 
 
 def gaussian_nll(x, x_hat, sigma2=1.0, include_constant=False):
@@ -55,7 +127,7 @@ def gaussian_nll(x, x_hat, sigma2=1.0, include_constant=False):
     r = x_hat - x
     nll = np.vecdot(r, r) * (0.5 / sigma2)  # vecdot(r, r) = Σ_j r_j²
     if include_constant:
-        nll += 0.5 * x.shape[-1] * (_LOG_2PI + np.log(sigma2))
+        nll += 0.5 * x.shape[-1] * (LOG_2PI + np.log(sigma2))
     return nll, r / sigma2
 
 

@@ -416,6 +416,30 @@ class FlatParameters:
             self.grads[name] = self.grad[offset:offset + size].reshape(shape)
             offset += size
 
+    def views(self, vector):
+        """Named views of any vector laid out like ``theta`` (Adam's m and v, say)."""
+        out, offset = {}, 0
+        for name, shape in self.shapes.items():
+            size = int(np.prod(shape))
+            out[name] = vector[offset:offset + size].reshape(shape)
+            offset += size
+        return out
+
+    @staticmethod
+    def groups(named):
+        """Group qualified views by their first name part: ``{"encoder": {"0.W": ...}, "u": array}``.
+
+        A name with no dot (a parameter of no network) maps to its array itself.
+        """
+        out = {}
+        for name, value in named.items():
+            head, dot, tail = name.partition(".")
+            if dot:
+                out.setdefault(head, {})[tail] = value
+            else:
+                out[name] = value
+        return out
+
     def subset(self, prefix):
         """The (params, grads) views whose names start with ``prefix``, with it stripped."""
         n = len(prefix)

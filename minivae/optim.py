@@ -7,8 +7,6 @@ optimiser step is a handful of vectorised operations however many layers there
 are.
 """
 
-import math
-
 import numpy as np
 
 from ._validation import check_positive, check_probability
@@ -79,16 +77,24 @@ class SGD(_Optimizer):
 
 
 class Adam(_Optimizer):
-    """Adam (Kingma & Ba 2015), with bias correction, exactly as SPEC 1.2.
+    """Adam (Kingma & Ba 2015), one line per formula of the paper's algorithm box.
 
     Notes
     -----
-    m_t = b1 m_{t-1} + (1 - b1) g_t;  v_t = b2 v_{t-1} + (1 - b2) g_t^2;
-    m^_t = m_t / (1 - b1^t);  v^_t = v_t / (1 - b2^t);
-    theta_t = theta_{t-1} - lr m^_t / (sqrt(v^_t) + eps).
-    (The thesis prints 1 - b2^2 in the correction; it is 1 - b2^t.)
-    t counts the updates of each key separately, so an array first passed at a
-    later step starts with its own correct bias correction.
+    For each parameter array θ with gradient g, at its t-th update::
+
+        m_t = β1 m_{t−1} + (1 − β1) g_t          first-moment estimate
+        v_t = β2 v_{t−1} + (1 − β2) g_t²         second-moment estimate
+        m̂_t = m_t / (1 − β1ᵗ)                    bias corrections
+        v̂_t = v_t / (1 − β2ᵗ)
+        θ_t = θ_{t−1} − η m̂_t / (√v̂_t + ε)
+
+    (The thesis prints 1 − β2² in the correction; it is 1 − β2ᵗ, see
+    docs/equations.md.) ``m``, ``v`` and ``steps`` are dicts keyed like the
+    parameters; t counts the updates of each key separately, so an array
+    first passed at a later step starts with its own bias correction. A model
+    passes its one flat buffer as ``{"theta": theta}`` and shows m and v per
+    parameter name with :meth:`minivae.models.BaseModel.optimizer_state`.
 
     References
     ----------
@@ -100,32 +106,22 @@ class Adam(_Optimizer):
         self.beta1 = check_probability(beta1, "beta1", open_interval=False)
         self.beta2 = check_probability(beta2, "beta2", open_interval=False)
         self.eps = check_positive(eps, "eps")
-        self.m, self.v, self._work, self.steps = {}, {}, {}, {}
+        self.m, self.v, self.steps = {}, {}, {}
+        self._m_hat, self._v_hat = {}, {}
 
     def _update(self, name, theta, g):
         if name not in self.m:
-            self.m[name] = np.zeros_like(theta)
-            self.v[name] = np.zeros_like(theta)
-            self._work[name] = np.empty_like(theta)
+            self.m[name], self.v[name] = np.zeros_like(theta), np.zeros_like(theta)
+            # Reused buffers for m̂ and v̂: a model's buffer can hold 10⁶ weights.
+            self._m_hat[name], self._v_hat[name] = np.empty_like(theta), np.empty_like(theta)
             self.steps[name] = 0
         self.steps[name] += 1
-        t = self.steps[name]
-        m, v, work = self.m[name], self.v[name], self._work[name]
-        b1, b2 = self.beta1, self.beta2
-        m *= b1
-        m += (1.0 - b1) * g
-        np.multiply(g, g, out=work)
-        v *= b2
-        work *= 1.0 - b2
-        v += work
-        # Fold both bias corrections into one step size and a rescaled eps:
-        # lr m^/(sqrt(v^) + eps) = [lr sqrt(1-b2^t)/(1-b1^t)] m / (sqrt(v) + eps sqrt(1-b2^t)).
+        t, m, v = self.steps[name], self.m[name], self.v[name]
         # Python floats, not NumPy scalars: a float64 scalar would send a
         # float32 buffer through a slow casting loop.
-        c2 = math.sqrt(1.0 - b2 ** t)
-        step = self.lr * c2 / (1.0 - b1 ** t)
-        np.sqrt(v, out=work)
-        work += self.eps * c2
-        np.divide(m, work, out=work)
-        work *= step
-        theta -= work
+        b1, b2, lr, eps = self.beta1, self.beta2, self.lr, self.eps
+        m[...] = b1 * m + (1.0 - b1) * g                                # m_t = β1 m + (1 − β1) g
+        v[...] = b2 * v + (1.0 - b2) * (g * g)                          # v_t = β2 v + (1 − β2) g²
+        m_hat = np.divide(m, 1.0 - b1 ** t, out=self._m_hat[name])      # m̂_t = m_t / (1 − β1ᵗ)
+        v_hat = np.divide(v, 1.0 - b2 ** t, out=self._v_hat[name])      # v̂_t = v_t / (1 − β2ᵗ)
+        theta -= lr * m_hat / (np.sqrt(v_hat) + eps)                    # θ ← θ − η m̂ / (√v̂ + ε)

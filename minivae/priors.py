@@ -7,12 +7,12 @@ saved, and :func:`prior_from_config` turns the dict back into the prior.
 """
 
 import numpy as np
+from scipy.special import logsumexp
 
 from ._validation import check_positive_int, check_random_state
+from .losses import LOG_2PI, log_standard_normal
 
 __all__ = ["StandardNormal", "GaussianMixture", "prior_from_config"]
-
-_LOG_2PI = np.log(2.0 * np.pi)
 
 
 def _check_n(n):
@@ -51,7 +51,7 @@ class StandardNormal:
     def log_prob(self, z):
         """ln N(z | 0, I) = −½‖z‖² − (d/2) ln 2π, over the last axis of ``z``."""
         z = _check_z(z, self.dim, "StandardNormal")
-        return -0.5 * np.sum(z * z, axis=-1) - 0.5 * self.dim * _LOG_2PI
+        return log_standard_normal(z)
 
     def get_config(self):
         """``{"kind": "standard_normal", "dim": d}``."""
@@ -143,10 +143,9 @@ class GaussianMixture:
         # A component of weight 0 contributes ln 0 = −inf, which log-sum-exp handles.
         with np.errstate(divide="ignore"):
             log_w = np.log(self.weights)
-        log_comp = (log_w - self.dim * np.log(self.scales) - 0.5 * self.dim * _LOG_2PI
+        log_comp = (log_w - self.dim * np.log(self.scales) - 0.5 * self.dim * LOG_2PI
                     - 0.5 * d2 / self.scales ** 2)
-        m = log_comp.max(axis=-1, keepdims=True)
-        return m[..., 0] + np.log(np.exp(log_comp - m).sum(axis=-1))
+        return logsumexp(log_comp, axis=-1)
 
     def get_config(self):
         """``{"kind": "gaussian_mixture", "means": ..., "scales": ..., "weights": ...}`` as lists.

@@ -41,7 +41,7 @@ def _initialized(seed, n, nx, nz, hidden, activation, likelihood, sigma2=1.0, n_
 def test_negative_elbo_gradient_matches_finite_differences(seed, n, nx, nz, hidden, activation,
                                                            likelihood, sigma2, n_mc):
     model, X = _initialized(seed, n, nx, nz, hidden, activation, likelihood, sigma2, n_mc)
-    noise = model._draw_noise(X, np.random.default_rng(seed))
+    noise = model.draw_noise(X, np.random.default_rng(seed))
     assert noise["eps"].shape == (n_mc, n, nz)
     check_gradients(lambda: model.objective(X, noise), model.params_).assert_ok(1e-6)
 
@@ -51,9 +51,9 @@ def test_negative_elbo_gradient_matches_finite_differences(seed, n, nx, nz, hidd
        n_mc=st.integers(1, 3), beta=st.floats(0.0, 1.0))
 def test_gradient_with_kl_warmup_weight(seed, n, nx, nz, hidden, activation, likelihood, n_mc, beta):
     model, X = _initialized(seed, n, nx, nz, hidden, activation, likelihood, 0.7, n_mc)
-    model._beta = beta
-    noise = model._draw_noise(X, np.random.default_rng(seed))
-    check_gradients(lambda: model.objective(X, noise), model.params_).assert_ok(1e-6)
+    noise = model.draw_noise(X, np.random.default_rng(seed))
+    check_gradients(lambda: model.objective(X, noise, state={"beta": beta}),
+                    model.params_).assert_ok(1e-6)
 
 
 # ====================================================================== objective value
@@ -85,17 +85,18 @@ def _elbo_by_hand(model, X, eps):
        n_mc=st.integers(1, 3), beta=st.floats(0.0, 1.0))
 def test_objective_is_negative_mean_elbo(seed, n, nx, nz, hidden, likelihood, sigma2, n_mc, beta):
     model, X = _initialized(seed, n, nx, nz, hidden, "swish", likelihood, sigma2, n_mc)
-    noise = model._draw_noise(X, np.random.default_rng(seed))
+    noise = model.draw_noise(X, np.random.default_rng(seed))
     rec, kl = _elbo_by_hand(model, X, noise["eps"])
     loss, _ = model.objective(X, noise)
     np.testing.assert_allclose(loss, -np.mean(rec - kl), rtol=1e-10, atol=1e-10)
     # With the warm-up weight β the objective is E[−ln p(x|z)] + β KL.
-    model._beta = beta
-    loss, _ = model.objective(X, noise)
+    loss, _ = model.objective(X, noise, state={"beta": beta})
     np.testing.assert_allclose(loss, np.mean(-rec + beta * kl), rtol=1e-10, atol=1e-10)
-    # elbo() draws its ε the way _draw_noise does, so the same seed gives the same value.
-    elbo = model.elbo(X, n_samples=n_mc, random_state=seed)
-    np.testing.assert_allclose(elbo, rec - kl, rtol=1e-10, atol=1e-10)
+    # elbo() gives every row the same L draws of ε, shape (L, 1, nz), from its seed.
+    eps = np.random.default_rng(seed).standard_normal((n_mc, 1, nz))
+    rec_shared, kl = _elbo_by_hand(model, X, np.broadcast_to(eps, (n_mc, n, nz)))
+    elbo = model.elbo(X, n_mc=n_mc, random_state=seed)
+    np.testing.assert_allclose(elbo, rec_shared - kl, rtol=1e-10, atol=1e-10)
 
 
 # ====================================================================== KL divergences
@@ -172,25 +173,26 @@ def test_log_sigma_is_the_log_standard_deviation():
     forward = decoder.forward
     decoder.forward = lambda z: (seen.append(np.array(z)), forward(z))[1]
     try:
-        model.objective(X, model._draw_noise(X, np.random.default_rng(1)))
-        model.reconstruct(X, sample_z=True, random_state=2)
+        model.objective(X, model.draw_noise(X, np.random.default_rng(1)))
+        # reconstruct() gives every row the same ε: draw 5,000 of them, one call each.
+        for seed in range(5000):
+            model.reconstruct(x0, sample_z=True, random_state=seed)
     finally:
         del decoder.forward
-    assert len(seen) == 2
-    se_std = expected_std / np.sqrt(2 * n)   # standard error of a sample std of a normal
-    se_mean = expected_std / np.sqrt(n)
-    for z in seen:
-        assert z.shape == (n, 2)
+    assert len(seen) == 5001
+    for z in (seen[0], np.concatenate(seen[1:])):
+        m = z.shape[0]
+        se_std = expected_std / np.sqrt(2 * m)   # standard error of a sample std of a normal
+        se_mean = expected_std / np.sqrt(m)
+        assert z.shape[1] == 2
         assert np.all(np.abs(z.std(axis=0, ddof=1) - expected_std) < 4 * se_std), z.std(axis=0)
         assert np.all(np.abs(z.mean(axis=0) - mu[0]) < 4 * se_mean)
 
     # The KL inside the objective is (loss at β = 1) − (loss at β = 0), and is the KL of
     # N(mu, diag(exp(2·log_sigma))) from N(0, I) by the full formula (2.29).
-    noise = model._draw_noise(x0, np.random.default_rng(3))
-    model._beta = 1.0
-    with_kl, _ = model.objective(x0, noise)
-    model._beta = 0.0
-    without_kl, _ = model.objective(x0, noise)
+    noise = model.draw_noise(x0, np.random.default_rng(3))
+    with_kl, _ = model.objective(x0, noise, state={"beta": 1.0})
+    without_kl, _ = model.objective(x0, noise, state={"beta": 0.0})
     kl_full = kl_gaussians(mu[0], np.diag(expected_std**2), np.zeros(2), np.eye(2))
     np.testing.assert_allclose(with_kl - without_kl, kl_full, rtol=1e-10)
 
@@ -210,16 +212,21 @@ def test_iwae_bound_exceeds_elbo_and_grows_with_k(banana_model):
     model, X = banana_model
     _, log_sigma = model.encode(X)
     assert np.exp(log_sigma).min(axis=0).min() < 0.3, "posterior collapsed: the test is vacuous"
-    n = X.shape[0]
-    # The same seed for every K: the K = 10 draws are the first 10 of the K = 100 ones.
-    ll = {K: model.log_likelihood(X, n_importance=K, random_state=7) for K in (1, 10, 100)}
-    elbo = model.elbo(X, n_samples=100, random_state=7)
-    for K, values in ll.items():
-        assert values.shape == (n,) and np.all(np.isfinite(values))
+    # Every row of one call shares the same draws of ε, so within a call the rows'
+    # errors are correlated; independent seeds are the independent replicates.
+    X = X[:200]
+    seeds_ = range(300)
+
+    def per_seed(f):
+        return np.array([f(seed).mean() for seed in seeds_])
+
+    ll = {K: per_seed(lambda s, K=K: model.log_likelihood(X, n_mc=K, random_state=s)) for K in (1, 10, 100)}
+    elbo = per_seed(lambda s: model.elbo(X, n_mc=100, random_state=100 + s))
+    assert all(np.all(np.isfinite(v)) for v in ll.values())
 
     def paired(a, b):
         d = b - a
-        return d.mean(), d.std(ddof=1) / np.sqrt(n)
+        return d.mean(), d.std(ddof=1) / np.sqrt(len(d))
 
     # IWAE(K = 100) ≥ ELBO on average, by more than Monte-Carlo noise.
     gain, se = paired(elbo, ll[100])
@@ -231,8 +238,15 @@ def test_iwae_bound_exceeds_elbo_and_grows_with_k(banana_model):
     # K = 1 is an unbiased estimate of the ELBO itself.
     diff, se = paired(elbo, ll[1])
     assert abs(diff) < 4 * se, (diff, se)
+    ll10 = model.log_likelihood(X, n_mc=10, random_state=7)
+    # A row's value does not depend on the rows scored with it, nor on the block size
+    # (up to BLAS rounding a 1-row product differently from a block: last bits only).
+    np.testing.assert_allclose(model.log_likelihood(X[5:6], n_mc=10, random_state=7), ll10[5:6],
+                               rtol=1e-13)
+    np.testing.assert_allclose(model.log_likelihood(X, n_mc=10, random_state=7, rows_per_block=7),
+                               ll10, rtol=1e-13)
     # score_samples is the same estimator.
-    np.testing.assert_array_equal(model.score_samples(X, n_importance=10, random_state=7), ll[10])
+    np.testing.assert_array_equal(model.score_samples(X, n_mc=10, random_state=7), ll10)
 
 
 # ====================================================================== a fit reproduces case 2
@@ -352,8 +366,8 @@ def test_bad_data_raises(fitted):
         fitted.log_likelihood(np.zeros((4, 1)))
     with pytest.raises(ValueError, match="Z has 5 features, but this VAE's latent space was fitted with 2"):
         fitted.decode(np.zeros((4, 5)))
-    with pytest.raises(ValueError, match="n_importance must be an int >= 1, got 0"):
-        fitted.log_likelihood(np.zeros((4, 2)), n_importance=0)
+    with pytest.raises(ValueError, match="n_mc must be an int >= 1, got 0"):
+        fitted.log_likelihood(np.zeros((4, 2)), n_mc=0)
     with pytest.raises(ValueError, match="n_samples must be an int >= 1, got 0"):
         fitted.sample(0)
 
@@ -406,7 +420,7 @@ def test_float32_fit():
     copy64 = VAE(**dict(model.get_params(), dtype="float64")).initialize(X, random_state=0)
     for name, value in model.params_.items():
         copy64.params_[name][...] = value
-    noise = copy64._draw_noise(X, np.random.default_rng(0))
+    noise = copy64.draw_noise(X, np.random.default_rng(0))
     loss64, _ = copy64.objective(X, noise)
     loss32, _ = model.objective(X.astype(np.float32), {"eps": noise["eps"].astype(np.float32)})
     np.testing.assert_allclose(loss32, loss64, rtol=1e-5)

@@ -445,7 +445,7 @@ plt.close(fig)
 # L(x, g(f(x̃))): the encoder sees a corrupted copy x̃ = x + 0.5·ε,
 # ε ~ N(0, I), and the loss compares the output with the *clean* x
 # (`Autoencoder(noise="gaussian", noise_level=0.5)`; the corruption is drawn
-# per minibatch in `_draw_noise` and applied in `_corrupt`). A code as wide as
+# per minibatch in `draw_noise` and applied in `_corrupt`). A code as wide as
 # the input (64 units) could learn to copy; the corruption makes copying
 # useless and forces the model to learn what bar images look like. We test
 # both models on noisy test images (σ = 0.5) and measure Σ_j (x̂_j − x_j)²
@@ -599,5 +599,5 @@ print(f"\ntotal time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 # optimisers: `minivae.optim.SGD`, `minivae.optim.Adam`; losses and penalties:
 # `minivae.losses.gaussian_nll`, `bernoulli_nll`, `sparsity_penalty`,
 # `contractive_penalty`; the autoencoder family and its objective:
-# `minivae.models.Autoencoder` (`_loss_and_grad`). The table in
+# `minivae.models.Autoencoder` (`step`). The table in
 # `tutorials/README.md` maps each SPEC equation to its function.

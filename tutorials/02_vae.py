@@ -50,7 +50,7 @@
 #   = E_{q(z \mid x)}[\ln p(x \mid z)] - D_{KL}[q(z \mid x) \,\|\, p(z)]. \qquad (2.25)$$
 #
 # The right-hand side is the ELBO; its per-sample value is `minivae.models.VAE.elbo`,
-# and `minivae.models.VAE._loss_and_grad` computes its negative, averaged over a
+# and `minivae.models.VAE.step` computes its negative, averaged over a
 # minibatch, together with the gradient, which is what `fit` minimises. The choices are
 #
 # * encoder $q(z \mid x) = \mathcal{N}(z \mid \mu(x), \mathrm{diag}\,\sigma^2(x))$ (2.26):
@@ -91,8 +91,8 @@
 # outside: $\partial z / \partial \mu = 1$ and $\partial z / \partial \ln\sigma = \sigma \varepsilon$,
 # so backpropagation reaches the encoder through the decoder. A Monte-Carlo average over
 # `n_mc` draws of $\varepsilon$ per point estimates the expectation without bias. In the
-# code: $\varepsilon$ comes from the model's Generator in `minivae.models.VAE._draw_noise`, and
-# `minivae.models.VAE._loss_and_grad` forms `z = mu + sigma * eps` and sends the
+# code: $\varepsilon$ comes from the model's Generator in `minivae.models.VAE.draw_noise`, and
+# `minivae.models.VAE.step` forms `z = mu + sigma * eps` and sends the
 # gradient back as `d_mu = d_z` and `d_log_sigma = d_z * eps * sigma` (plus the KL's share).
 #
 # ## 5. The Gaussian likelihood and the thesis's loss scaling (2.33)
@@ -361,13 +361,13 @@ X_test = datasets.banana(N_TOY, random_state=rng)
 Z_test = scaler4.transform(X_test)
 log_jacobian = -np.log(scaler4.scale_).sum()
 seed = new_seed()
-elbo = m4.elbo(Z_test, n_samples=100, random_state=seed) + log_jacobian
+elbo = m4.elbo(Z_test, n_mc=100, random_state=seed) + log_jacobian
 log_p_true = (-0.5 * (2 * X_test[:, 0] - X_test[:, 1] ** 2 / 2) ** 2
               - 0.5 * (X_test[:, 1] / 2) ** 2 - np.log(2 * np.pi))
 print(f"{'estimate':<24}{'mean ln p(x)':>14}{'± se':>8}")
 print(f"{'ELBO (100 draws of z)':<24}{elbo.mean():>14.3f}{elbo.std(ddof=1) / np.sqrt(elbo.size):>8.3f}")
 for K in ([1, 10, 100] if FAST else [1, 10, 100, 1000]):
-    ll = m4.log_likelihood(Z_test, n_importance=K, random_state=seed) + log_jacobian
+    ll = m4.log_likelihood(Z_test, n_mc=K, random_state=seed) + log_jacobian
     print(f"{'IWAE, K = ' + str(K):<24}{ll.mean():>14.3f}{ll.std(ddof=1) / np.sqrt(ll.size):>8.3f}")
 print(f"{'true ln p(x)':<24}{log_p_true.mean():>14.3f}"
       f"{log_p_true.std(ddof=1) / np.sqrt(log_p_true.size):>8.3f}")

@@ -205,12 +205,12 @@ print(f"{'':28s}" + "".join(f"{x:10.2e}" for x in 2 * r / (1 + r**2) ** 2) + "  
 # ## 4. Aggregate versus per-point MMD (SPEC 5 NOTE)
 #
 # The thesis's code does not quite implement (2.37). For *one* input x it draws
-# n_sample codes from q(z | x) and n_sample prior draws and penalises their MMD;
+# n_mc codes from q(z | x) and n_mc prior draws and penalises their MMD;
 # the penalties are averaged over the batch. That compares every q(z | x) with
 # the prior — the same job the VAE's KL term does — while the WAE paper compares
 # the aggregate Q_Z = (1/n) Σ_n q(z | x_n) with the prior, from one code per
 # input. `WAE(mmd_mode="aggregate")` (default) is the paper's,
-# `WAE(mmd_mode="per_point", n_sample=...)` the thesis's.
+# `WAE(mmd_mode="per_point", n_mc=...)` the thesis's.
 #
 # A numeric illustration with two made-up encoders on n = 200 inputs and a
 # N(0, I) prior in 2-D:
@@ -262,7 +262,7 @@ for mode in ("aggregate", "per_point"):
     for run, seed in enumerate(mode_seeds):
         t0 = time.perf_counter()
         model = WAE(n_latent=2, hidden_sizes=(8,), sigma2=0.05, kernel=k_h1, lam=10.0, mmd_mode=mode,
-                    n_sample=20 if FAST else 50, lr=5e-3, batch_size=50, n_epochs=mode_epochs,
+                    n_mc=20 if FAST else 50, lr=5e-3, batch_size=50, n_epochs=mode_epochs,
                     random_state=int(seed)).fit(Xs_n2)
         mu_m, log_sigma_m = model.encode(Xs_n2)
         z_all = mu_m + np.exp(log_sigma_m) * rng.standard_normal(mu_m.shape)
@@ -279,7 +279,7 @@ for mode in ("aggregate", "per_point"):
 # run: either the codes stay sharp but bunch together (std of μ(x) well below 1,
 # each spike as close to the prior's centre as the reconstruction allows) or
 # σ(x) grows to several units along one direction. Prior draws then land where
-# no input was encoded. The per-point mode also costs n·n_sample² kernel
+# no input was encoded. The per-point mode also costs n·n_mc² kernel
 # evaluations per step instead of n². The rest of this tutorial uses the
 # aggregate mode.
 #

@@ -1,17 +1,43 @@
 """What every minivae model shares: parameters, the training loop, save and load.
 
-A model subclass declares its networks (``_make_modules``), the random draws
-one training step needs (``_draw_noise``) and its objective with gradients
-(``_loss_and_grad``). This base class does the rest once for all models:
-building one flat parameter buffer, minibatches shuffled by the model's
-Generator, Adam, per-epoch history, progress output, the divergence check,
-scikit-learn style ``get_params``/``set_params``, and ``save``/``load``.
+A model is read in one method, ``step``: its whole objective and chain rule on
+one minibatch, top to bottom, with every 1/n and every β in sight::
+
+    loss, terms = model.step(X_batch, noise, state, grads)
+
+* ``noise``  every random draw the step needs (ε, corruption masks, prior
+  samples), drawn beforehand by ``draw_noise``, so the step itself is a
+  deterministic function that finite differences can check;
+* ``state``  what changes between steps but is not a weight: the KL warm-up
+  weight ``beta``, per-row quantities such as EMVAE's responsibilities, and
+  ``rows``, the indices of the batch's rows in the training set;
+* ``grads``  arrays the step *adds* its gradient into: ``grads[net]`` holds
+  the gradients of network ``net`` keyed like its parameters, ``grads[name]``
+  the gradient of a parameter that belongs to no network (VampPrior's ``u``).
+
+This base class owns the rest, once for every model: the flat parameter
+buffer, minibatches shuffled by the model's Generator, Adam, the per-epoch
+history, progress output, the divergence check, and ``save``/``load``.
+
+Hooks a model implements (all receive their inputs as arguments):
+
+``_check_params()``                 validate hyperparameters
+``_make_modules(X)``                {name: network}; X is the training data
+``_extra_shapes(X)``                {name: shape} of parameters of no network
+``_init_params(X, rng)``            initialisation beyond Glorot (optional)
+``_draw_noise(X, rng)``             the draws of one step (``draw_noise`` checks inputs)
+``init_state(X)``                   the state at the start of ``fit``
+``_begin_epoch(epoch, X, state, rng)``  the state for this epoch
+``step(X, noise, state, grads)``    the objective and its gradient
+``_end_fit(X, state)``              fitted attributes derived from the last state
 """
 
 import json
 import math
+import numbers
 import os
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -22,48 +48,59 @@ from .._estimator import ParamsMixin
 from .._validation import (
     check_array,
     check_dtype,
+    check_flag,
     check_is_fitted,
     check_positive,
     check_positive_int,
     check_random_state,
+    check_verbose,
 )
-from ..nn import FlatParameters
+from ..nn import ACTIVATIONS, FlatParameters, Identity
 from ..optim import Adam
 
 __all__ = ["BaseModel", "TrainingDivergedError", "load", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 _FORMAT_NAME = "minivae-model"
+# load() refuses headers that would allocate more than this many parameters
+# before any array in the file has been checked against them.
+_MAX_PARAMETERS = 200_000_000
 
 
 class TrainingDivergedError(FloatingPointError):
-    """Raised when the training loss becomes NaN or infinite."""
+    """Raised when the training loss or the weights become NaN or infinite.
+
+    The model is left unfitted (as before ``fit``), so a half-trained network
+    can neither be used nor saved by mistake.
+    """
+
+
+def warmup_beta(epoch, kl_warmup):
+    """KL weight β of epoch ``epoch`` (0-based): rises linearly from 0 to 1 over ``kl_warmup`` epochs.
+
+    β = min(1, epoch / kl_warmup); ``kl_warmup = 0`` means β = 1 throughout
+    (Bowman et al. 2016; Sønderby et al. 2016).
+    """
+    return 1.0 if kl_warmup == 0 else min(1.0, epoch / kl_warmup)
 
 
 class BaseModel(ParamsMixin):
-    """Base class of the autoencoders and VAEs; not used directly.
+    """Base class of every minivae model; subclass it, do not instantiate it.
 
-    Subclasses store their constructor arguments unchanged (validation happens
-    in ``fit``) and implement:
-
-    ``_check_params()``
-        Validate hyperparameters; raise ValueError naming the bad one.
-    ``_make_modules(n_features)``
-        Return a dict name -> network (``Dense`` or ``MLP``), in order.
-    ``_extra_shapes(n_features)`` / ``_init_extra(rng, values)``
-        Parameters that belong to no network (VampPrior's pseudo-inputs).
-    ``_draw_noise(X, rng)``
-        Every random draw one step needs (ε, corruption masks, prior samples),
-        so that the objective itself is deterministic and can be
-        gradient-checked with the noise held fixed.
-    ``_loss_and_grad(X, noise)``
-        Return ``(loss, terms)``: the batch-mean loss and a dict of named
-        parts for the history; *add* the gradient of the loss into
-        ``self._grads`` (zeroed by the caller).
+    A subclass stores its constructor arguments unchanged (validation happens
+    in ``fit``) and implements the hooks listed in the module docstring; the
+    simplest complete example is :class:`minivae.models.Autoencoder`.
+    Instantiating ``BaseModel`` itself raises TypeError.
     """
 
     # Fitted attributes other than params_ that save() must store (arrays or JSON-able).
     _extra_state = ()
+
+    def __new__(cls, *args, **kwargs):
+        if cls is BaseModel:
+            raise TypeError("BaseModel is the base class of the models; use Autoencoder, VAE, WAE, "
+                            "... or subclass it (see minivae.models._base)")
+        return super().__new__(cls)
 
     def _check_common(self):
         """Checks of the training-loop arguments every model has."""
@@ -73,68 +110,123 @@ class BaseModel(ParamsMixin):
         check_positive_int(self.n_epochs, "n_epochs", minimum=0)
         if self.clip_norm is not None:
             check_positive(self.clip_norm, "clip_norm")
+        check_verbose(self.verbose)
+        check_random_state_arg(self.random_state)
 
-    # ------------------------------------------------------------------ building
-    def _extra_shapes(self, n_features):
+    # ------------------------------------------------------------------ hooks with defaults
+    def _extra_shapes(self, X):
         return {}
 
-    def _init_extra(self, rng, values):
+    def _init_params(self, X, rng):
         pass
 
-    def _build(self, n_features, rng=None):
-        """Create the networks and one flat buffer holding all their parameters.
+    def _draw_noise(self, X, rng):
+        return {}
+
+    def _check_data(self, X):
+        """Refuse data outside the likelihood's domain (overridden where there is one)."""
+
+    def init_state(self, X):
+        """The state at the start of ``fit`` on ``X``: by default ``{"beta": 1.0}``."""
+        return {"beta": 1.0}
+
+    def default_state(self, X):
+        """The state :meth:`objective` uses when none is given: the full objective, β = 1."""
+        return {"beta": 1.0, "rows": np.arange(X.shape[0])}
+
+    def _begin_epoch(self, epoch, X, state, rng):
+        return state
+
+    def _end_fit(self, X, state):
+        pass
+
+    # ------------------------------------------------------------------ building
+    def _build(self, X, rng=None):
+        """Create the networks for data ``X`` and one flat buffer holding all their parameters.
 
         With ``rng=None`` the parameters are left at zero (``load`` fills them).
         """
         self._check_common()
         self._check_params()
-        self.n_features_in_ = int(n_features)
-        self.modules_ = self._make_modules(self.n_features_in_)
-        shapes = {f"{m}.{k}": s for m, mod in self.modules_.items() for k, s in mod.shapes.items()}
-        shapes.update(self._extra_shapes(self.n_features_in_))
-        self._flat = FlatParameters(shapes, dtype=self._dtype)
-        self.params_ = self._flat.params
-        self._grads = {}
-        for m, mod in self.modules_.items():
-            params, grads = self._flat.subset(m + ".")
-            mod.bind(params)
-            self._grads[m] = grads
+        modules = self._make_modules(X)
+        self._allocate(X.shape[1], modules, self._extra_shapes(X))
         if rng is not None:
             for m, mod in self.modules_.items():
                 for k, v in mod.init_params(rng, self._dtype, bind=False).items():
                     self.params_[f"{m}.{k}"][...] = v
-            self._init_extra(rng, self.params_)
+            self._init_params(X, rng)
         return self
+
+    def _allocate(self, n_features, modules, extra_shapes):
+        self.n_features_in_ = int(n_features)
+        self.modules_ = modules
+        shapes = {f"{m}.{k}": s for m, mod in modules.items() for k, s in mod.shapes.items()}
+        shapes.update(extra_shapes)
+        self._flat = FlatParameters(shapes, dtype=self._dtype)
+        self.params_ = self._flat.params
+        self._grads = self._flat.groups(self._flat.grads)
+        for m, mod in modules.items():
+            mod.bind(self._flat.groups(self._flat.params)[m])
+        # save() writes the arguments the networks were built with, even after set_params.
+        self._fitted_params = self.get_params()
 
     def initialize(self, X, random_state=None):
         """Build the networks for data shaped like ``X`` and draw initial weights, without training.
 
-        Useful for exercises and gradient checks: afterwards ``params_`` exists
-        and :meth:`objective` can be evaluated.
+        Afterwards ``params_`` exists and :meth:`objective` can be evaluated:
+        useful for exercises and gradient checks.
         """
         X = self._validate_X(X, reset=True)
         rng = check_random_state(self.random_state if random_state is None else random_state)
-        self._build(X.shape[1], rng)
+        self._build(X, rng)
         self.history_ = {"loss": []}
         return self
 
-    def _validate_X(self, X, reset=False):
+    def _validate_X(self, X, reset=False, scored=False):
+        """Check X; at fit (``reset``) and where X is scored, also the likelihood's domain."""
         if reset:
-            return check_array(X, dtype=check_dtype(self.dtype))
-        # Before fit there is no _dtype yet: the fitted check must come first.
-        check_is_fitted(self)
-        return check_array(X, dtype=self._dtype, n_features=self.n_features_in_,
-                           estimator=type(self).__name__)
+            X = check_array(X, dtype=check_dtype(self.dtype))
+        else:
+            # Before fit there is no _dtype yet: the fitted check must come first.
+            check_is_fitted(self)
+            X = check_array(X, dtype=self._dtype, n_features=self.n_features_in_,
+                            estimator=type(self).__name__)
+        if reset or scored:
+            self._check_data(X)
+        return X
 
-    # ------------------------------------------------------------------ training
-    def _draw_noise(self, X, rng):
-        return None
+    # ------------------------------------------------------------------ the objective
+    def draw_noise(self, X, random_state=None):
+        """Every random draw one training step on ``X`` needs, as a dict of arrays.
 
-    def _begin_epoch(self, epoch, X, rng):
-        """Hook run before each epoch (KL warm-up, an EM step, ...)."""
+        Hold it fixed to make :meth:`objective` (and :meth:`step`) a
+        deterministic function of the parameters, e.g. for
+        :func:`minivae.gradcheck.check_gradients`.
+        """
+        X = self._validate_X(X)
+        return self._draw_noise(X, check_random_state(random_state))
 
-    def objective(self, X, noise=None):
+    def step(self, X, noise, state, grads):
+        """One training step's objective on the minibatch ``X``; adds its gradient into ``grads``.
+
+        Returns ``(loss, terms)``: the batch-mean loss and a dict of its named
+        parts for ``history_``. Implemented by every model.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement step()")
+
+    def objective(self, X, noise=None, state=None):
         """The training objective on ``X`` with the random draws ``noise`` held fixed.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+        noise : dict, optional
+            From :meth:`draw_noise` on the same ``X``. May be omitted only for
+            a model whose step draws nothing (a plain autoencoder).
+        state : dict, optional
+            As the training loop passes it (``beta``, per-row arrays, ``rows``).
+            By default :meth:`default_state`: the *full* objective with β = 1,
+            never "whatever the last fit left".
 
         Returns
         -------
@@ -142,15 +234,22 @@ class BaseModel(ParamsMixin):
             The batch-mean loss that ``fit`` minimises.
         grads : dict
             Its gradient, keyed like ``params_`` (copies).
-
-        Use with :func:`minivae.gradcheck.check_gradients` and a ``noise`` from
-        ``model._draw_noise(X, rng)``.
         """
-        check_is_fitted(self)
+        X = self._validate_X(X, scored=True)
+        if noise is None:
+            noise = self._draw_noise(X, np.random.default_rng(0))
+            if noise:
+                raise TypeError(f"{type(self).__name__}.objective needs the random draws it holds "
+                                f"fixed: pass noise=model.draw_noise(X, random_state)")
+        if not isinstance(noise, dict):
+            raise TypeError("noise must be the dict returned by draw_noise(X, random_state), "
+                            f"got {type(noise).__name__}")
+        state = self.default_state(X) if state is None else {"rows": np.arange(X.shape[0]), **state}
         self._flat.grad.fill(0.0)
-        loss, _ = self._loss_and_grad(X, noise)
+        loss, _ = self.step(X, noise, state, self._grads)
         return float(loss), {k: v.copy() for k, v in self._flat.grads.items()}
 
+    # ------------------------------------------------------------------ training
     def fit(self, X, y=None):
         """Train on ``X`` (n_samples, n_features) by minibatch Adam; returns self.
 
@@ -162,49 +261,79 @@ class BaseModel(ParamsMixin):
         Raises
         ------
         TrainingDivergedError
-            If the loss becomes NaN or infinite; the message names the epoch.
+            If the loss or the weights become NaN or infinite; the message
+            names the epoch and remedies, and the model is left unfitted.
         """
         X = self._validate_X(X, reset=True)
         rng = check_random_state(self.random_state)
-        self._build(X.shape[1], rng)
+        self._build(X, rng)
         self.history_ = {"loss": []}
-        self._train(X, rng, self.n_epochs)
+        try:
+            state = self._train(X, rng, self.init_state(X))
+            self._end_fit(X, state)
+        except TrainingDivergedError:
+            self._forget_fit()
+            raise
         return self
 
-    def _train(self, X, rng, n_epochs):
+    def _forget_fit(self):
+        for name in ("params_", "modules_", "_flat", "_grads", "history_", "n_features_in_",
+                     "optimizer_", *self._extra_state):
+            self.__dict__.pop(name, None)
+
+    def _train(self, X, rng, state):
         optimizer = Adam(lr=self.lr, clip_norm=self.clip_norm)
-        params, grads = {"theta": self._flat.theta}, {"theta": self._flat.grad}
+        self.optimizer_ = optimizer
+        params, flat_grad = {"theta": self._flat.theta}, {"theta": self._flat.grad}
+        grads = self._grads
         n = X.shape[0]
         batch_size = min(self.batch_size, n)
         start_time = time.perf_counter()
-        # Overflow inside a diverging step is reported once, by the check below.
+        # Overflow inside a diverging step is reported once, by the checks below.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            for epoch in range(n_epochs):
-                self._begin_epoch(epoch, X, rng)
+            for epoch in range(self.n_epochs):
+                state = self._begin_epoch(epoch, X, state, rng)
                 order = rng.permutation(n)
                 sums = {}
                 for batch, start in enumerate(range(0, n, batch_size)):
-                    xb = X[order[start:start + batch_size]]
+                    rows = order[start:start + batch_size]
+                    xb = X[rows]
                     noise = self._draw_noise(xb, rng)
                     self._flat.grad.fill(0.0)
-                    loss, terms = self._loss_and_grad(xb, noise)
+                    loss, terms = self.step(xb, noise, {**state, "rows": rows}, grads)
                     if not math.isfinite(loss):
-                        self._diverged(epoch, batch, loss)
-                    optimizer.step(params, grads)
+                        self._diverged(epoch, batch, f"the training loss became {loss}")
+                    optimizer.step(params, flat_grad)
                     w = xb.shape[0] / n
                     sums["loss"] = sums.get("loss", 0.0) + w * loss
                     for k, v in terms.items():
                         sums[k] = sums.get(k, 0.0) + w * v
+                # A step can turn finite weights into inf with a finite loss (huge lr):
+                # one check per epoch catches it before the next epoch uses them.
+                if not np.isfinite(self._flat.theta).all():
+                    self._diverged(epoch, batch, "the weights became non-finite")
                 for k, v in sums.items():
                     self.history_.setdefault(k, []).append(float(v))
                 if self.verbose:
-                    self._report(epoch, n_epochs, sums, time.perf_counter() - start_time)
+                    self._report(epoch, self.n_epochs, sums, time.perf_counter() - start_time)
+        return state
 
-    def _diverged(self, epoch, batch, loss):
+    def optimizer_state(self):
+        """Adam's moment estimates after ``fit``: ``{"m": {name: view}, "v": {...}, "t": steps}``.
+
+        The views have the names and shapes of ``params_`` (m and v of the
+        one flat buffer that Adam updates).
+        """
+        check_is_fitted(self, "optimizer_")
+        opt = self.optimizer_
+        return {"m": self._flat.views(opt.m["theta"]), "v": self._flat.views(opt.v["theta"]),
+                "t": opt.steps["theta"]}
+
+    def _diverged(self, epoch, batch, what):
         raise TrainingDivergedError(
-            f"{type(self).__name__}: the training loss became {loss} at epoch {epoch + 1}, "
-            f"batch {batch + 1}. Remedies: lower lr (now {self.lr}), standardise X, "
-            f"or set clip_norm (now {self.clip_norm})."
+            f"{type(self).__name__}: {what} at epoch {epoch + 1}, batch {batch + 1}. "
+            f"Remedies: lower lr (now {self.lr}), standardise X, or set clip_norm "
+            f"(now {self.clip_norm}). The model is left unfitted."
         )
 
     def _report(self, epoch, n_epochs, sums, elapsed):
@@ -219,37 +348,37 @@ class BaseModel(ParamsMixin):
     def _after_load(self):
         """Hook run by ``load`` once parameters and fitted state are restored."""
 
-    def _config(self):
-        """JSON-able constructor arguments (a Generator random_state is stored as None)."""
-        config = {}
-        for k, v in self.get_params().items():
-            if isinstance(v, np.random.Generator):
-                v = None
-            elif k == "dtype":
-                v = np.dtype(v).name
-            elif isinstance(v, tuple):
-                v = list(v)
-            elif isinstance(v, np.generic):
-                v = v.item()
-            config[k] = v
-        return config
+    def _config(self, params):
+        """JSON-able constructor arguments; a Generator random_state is stored as None."""
+        return {k: _jsonable(v, k) for k, v in params.items()}
 
     def save(self, path):
         """Write the fitted model to ``path`` (an ``.npz`` file), atomically.
 
         The file holds every array of ``params_``, fitted state, and a JSON
-        header (format name and version, class, constructor arguments,
-        ``history_``). It is written to a temporary file in the same directory
-        and renamed, so a crash never leaves a half-written model. Loads with
+        header (format name and version, class, the constructor arguments the
+        model was fitted with, ``history_``). It is written to a uniquely named
+        temporary file in the same directory, flushed to disk, and renamed
+        over ``path``, so a crash or a concurrent save never leaves a torn
+        file: readers see the old model or the new one. Loads with
         :func:`minivae.load` and ``allow_pickle=False``.
+
+        Raises
+        ------
+        TypeError
+            If ``path`` is not a str or path-like.
+        ValueError
+            If the model's parameters are not finite.
         """
         check_is_fitted(self)
-        path = Path(path)
+        path = _check_path(path)
+        if not np.isfinite(self._flat.theta).all():
+            raise ValueError(f"refusing to save a {type(self).__name__} with non-finite parameters")
         meta = {
             "format": _FORMAT_NAME,
             "version": FORMAT_VERSION,
             "class": type(self).__name__,
-            "config": self._config(),
+            "config": self._config(self._fitted_params),
             "n_features_in": self.n_features_in_,
             "history": getattr(self, "history_", {}),
             "state": {},
@@ -260,17 +389,62 @@ class BaseModel(ParamsMixin):
             if isinstance(value, np.ndarray):
                 arrays[f"state/{name}"] = value
             else:
-                meta["state"][name] = value
+                meta["state"][name] = _jsonable(value, name)
         arrays["__meta__"] = np.array(json.dumps(meta))
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.replace(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        _atomic_savez(path, arrays)
         return path
+
+
+def _jsonable(value, name):
+    """``value`` as plain JSON types: tuples and arrays become lists, NumPy scalars Python ones.
+
+    An activation object is stored by its name; a Generator random_state as None.
+    """
+    if isinstance(value, np.random.Generator):
+        return None
+    if isinstance(value, Identity):
+        if value.name not in ACTIVATIONS:
+            raise TypeError(f"cannot save {name}={value!r}: only the activations named in "
+                            f"minivae.nn.ACTIVATIONS can be saved")
+        return value.name
+    if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+        return np.dtype(value).name
+    if isinstance(value, (np.ndarray, list, tuple)):
+        return [_jsonable(v, name) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v, name) for k, v in value.items()}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if hasattr(value, "get_config"):
+        return _jsonable(value.get_config(), name)
+    if hasattr(value, "to_dict"):
+        return _jsonable(value.to_dict(), name)
+    raise TypeError(f"cannot save {name}={value!r}: a {type(value).__name__} has no JSON form")
+
+
+def _check_path(path):
+    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    return Path(path)
+
+
+def _atomic_savez(path, arrays):
+    """np.savez into a unique temporary file beside ``path``, fsync, then rename over it."""
+    # A short, unique name: "." + the final name + a suffix could pass the
+    # 255-byte limit of a file name, and a per-process name collides across threads.
+    fd, tmp = tempfile.mkstemp(prefix=".minivae-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def _model_classes():
@@ -279,52 +453,121 @@ def _model_classes():
     classes = {}
     for name in models.__all__:
         obj = getattr(models, name)
-        if isinstance(obj, type) and issubclass(obj, BaseModel):
+        if isinstance(obj, type) and issubclass(obj, BaseModel) and obj is not BaseModel:
             classes[name] = obj
     return classes
 
 
+def _corrupt(path, why):
+    return ValueError(f"{path} is not a valid minivae model file: {why}")
+
+
 def load(path):
-    """Load a model written by ``save``. Corrupt or foreign files raise ValueError.
+    """Load a model written by ``save``.
 
     The file is read with ``allow_pickle=False``: it can contain nothing but
-    numeric arrays and a JSON header.
+    numeric arrays and a JSON header, and the header is checked before
+    anything is allocated from it.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    TypeError
+        If ``path`` is not a str or path-like.
+    ValueError
+        For anything else: not an ``.npz`` archive, no or a malformed header,
+        an unknown class or constructor argument, parameters that are missing,
+        misshapen, non-finite, complex or not numbers.
     """
-    path = Path(path)
+    path = _check_path(path)
     if not path.exists():
         raise FileNotFoundError(f"no model file at {path}")
     try:
-        with np.load(path, allow_pickle=False) as data:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise _corrupt(path, "it is a single .npy array, not an .npz archive")
+        with data:
             arrays = {k: data[k] for k in data.files}
-        meta = json.loads(str(arrays.pop("__meta__")))
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise ValueError(f"{path} is not a readable minivae model file ({type(exc).__name__}: {exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != _FORMAT_NAME:
-        raise ValueError(f"{path} is not a minivae model file (no minivae header)")
-    if meta.get("version") != FORMAT_VERSION:
-        raise ValueError(f"{path} has model format version {meta.get('version')}; "
-                         f"this minivae reads version {FORMAT_VERSION}")
-    classes = _model_classes()
-    cls = classes.get(meta.get("class"))
+    except ValueError as exc:
+        if "not a valid minivae" in str(exc):
+            raise
+        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
+    except (OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
+    meta = _read_header(path, arrays.pop("__meta__", None))
+    cls = _model_classes().get(meta["class"])
     if cls is None:
-        raise ValueError(f"{path} holds an unknown model class {meta.get('class')!r}")
+        raise _corrupt(path, f"unknown model class {meta['class']!r}")
+    valid = cls._param_names()
+    unknown = sorted(set(meta["config"]) - set(valid))
+    if unknown:
+        raise _corrupt(path, f"{cls.__name__} has no constructor argument(s) {unknown}")
     # JSON has no tuples: _config wrote tuple arguments (hidden_sizes) as lists.
     config = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
-    model = cls(**config)
-    model._build(meta["n_features_in"], rng=None)
+    try:
+        model = cls(**config)
+        model._check_common()
+        model._check_params()
+        modules = model._make_modules(np.empty((1, meta["n_features_in"])))
+        extra = model._extra_shapes(np.empty((1, meta["n_features_in"])))
+    except (TypeError, ValueError) as exc:
+        raise _corrupt(path, f"its configuration is invalid ({exc})") from None
+    expected = {f"{m}.{k}": s for m, mod in modules.items() for k, s in mod.shapes.items()}
+    expected.update(extra)
+    if sum(math.prod(s) for s in expected.values()) > _MAX_PARAMETERS:
+        raise _corrupt(path, "its header describes an implausibly large network")
+    for name, shape in expected.items():
+        value = arrays.get(f"param/{name}")
+        if value is None or value.shape != tuple(shape):
+            raise _corrupt(path, f"parameter {name} is missing or has the wrong shape")
+        if value.dtype.kind != "f" or not np.isfinite(value).all():
+            raise _corrupt(path, f"parameter {name} must hold finite real numbers, "
+                                 f"got dtype {value.dtype}")
+    model._allocate(meta["n_features_in"], modules, extra)
     for name, view in model.params_.items():
-        key = f"param/{name}"
-        if key not in arrays or arrays[key].shape != view.shape:
-            raise ValueError(f"{path} is corrupt: parameter {name} is missing or has the wrong shape")
-        view[...] = arrays[key]
+        view[...] = arrays[f"param/{name}"]
     for name in cls._extra_state:
         if f"state/{name}" in arrays:
             setattr(model, name, arrays[f"state/{name}"])
         elif name in meta["state"]:
             setattr(model, name, meta["state"][name])
         else:
-            raise ValueError(f"{path} is corrupt: fitted state {name} is missing")
-    model.history_ = meta.get("history", {})
+            raise _corrupt(path, f"fitted state {name} is missing")
+    model.history_ = meta["history"]
     model._after_load()
     return model
 
+
+def _read_header(path, raw):
+    """The JSON header as a dict with every field checked, or a ValueError naming the fault."""
+    if raw is None:
+        raise _corrupt(path, "it has no minivae header")
+    try:
+        meta = json.loads(str(raw))
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise _corrupt(path, f"its header is not JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != _FORMAT_NAME:
+        raise _corrupt(path, "it has no minivae header")
+    if meta.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{path} has model format version {meta.get('version')!r}; "
+                         f"this minivae reads version {FORMAT_VERSION}")
+    if not isinstance(meta.get("class"), str):
+        raise _corrupt(path, f"the class name must be a string, got {meta.get('class')!r}")
+    if not isinstance(meta.get("config"), dict):
+        raise _corrupt(path, f"the configuration must be a JSON object, got {meta.get('config')!r}")
+    n = meta.get("n_features_in")
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= 10_000_000:
+        raise _corrupt(path, f"n_features_in must be an int in [1, 1e7], got {n!r}")
+    meta.setdefault("state", {})
+    meta.setdefault("history", {})
+    if not isinstance(meta["state"], dict) or not isinstance(meta["history"], dict):
+        raise _corrupt(path, "its state and history must be JSON objects")
+    return meta
+
+
+def check_random_state_arg(random_state):
+    """Check the *type* of a ``random_state`` argument without creating a Generator."""
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        return
+    check_random_state(random_state)

@@ -131,12 +131,17 @@ class Autoencoder(BaseModel):
             raise ValueError("the contractive penalty is implemented for a one-layer sigmoid "
                              f"encoder; got hidden_sizes={self.hidden_sizes!r} (use ())")
 
-    def _make_modules(self, n_features):
-        enc = [n_features, *self._hidden, self.n_latent]
+    def _make_modules(self, X):
+        enc = [X.shape[1], *self._hidden, self.n_latent]
         return {
             "encoder": MLP(enc, self.activation, self.code_activation),
             "decoder": MLP(enc[::-1], self.activation, "identity"),
         }
+
+    def _check_data(self, X):
+        if self.likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
+            raise ValueError(f"likelihood='bernoulli' needs data in [0, 1], got values in "
+                             f"[{X.min():.4g}, {X.max():.4g}]; rescale X or use likelihood='gaussian'")
 
     # ------------------------------------------------------------------ objective
     def _draw_noise(self, X, rng):
@@ -144,14 +149,15 @@ class Autoencoder(BaseModel):
             return {"eps": rng.standard_normal(X.shape).astype(X.dtype, copy=False)}
         if self.noise == "mask":
             return {"keep": rng.random(X.shape) >= self.noise_level}
-        return None
+        return {}
 
     def _corrupt(self, X, noise):
-        if noise is None:
-            return X
+        """x̃: x + s·ε (Gaussian) or x with masked entries set to 0 [F 1.6]; x itself without noise."""
         if "eps" in noise:
             return X + self.noise_level * noise["eps"]
-        return X * noise["keep"]
+        if "keep" in noise:
+            return X * noise["keep"]
+        return X
 
     def _reconstruction(self, X, out):
         """Per-sample reconstruction loss and its gradient w.r.t. the decoder output."""
@@ -159,7 +165,22 @@ class Autoencoder(BaseModel):
             return gaussian_nll(X, out)
         return bernoulli_nll(X, out)
 
-    def _loss_and_grad(self, X, noise):
+    def step(self, X, noise, state, grads):
+        """The autoencoder objective on the minibatch ``X``; adds its gradient into ``grads``.
+
+        loss = (1/n) Σ_n L(x_n, g(f(x̃_n))) + β_s Σ_i KL(p ‖ p̂_i) + λ (1/n) Σ_n ‖∂h_n/∂x_n‖_F²
+
+        with x̃ the corrupted input ([F 1.1], [F 1.5], [F 1.6]; Rifai et al.
+        2011); β_s is ``sparsity_weight`` and λ ``contractive_weight``. The
+        sparsity penalty is a function of the whole batch (through the mean
+        activation p̂), so it enters once, not per row. ``state`` is unused.
+
+        Returns
+        -------
+        loss : float
+        terms : dict
+            ``reconstruction`` and, when switched on, ``sparsity`` and ``contractive``.
+        """
         n = X.shape[0]
         enc, dec = self.modules_["encoder"], self.modules_["decoder"]
         h, enc_caches = enc.forward(self._corrupt(X, noise))
@@ -167,7 +188,7 @@ class Autoencoder(BaseModel):
         rec, d_out = self._reconstruction(X, out)
         loss = rec.sum() / n
         terms = {"reconstruction": loss}
-        d_h, _ = dec.backward(d_out / n, dec_caches, self._grads["decoder"])
+        d_h, _ = dec.backward(d_out / n, dec_caches, grads["decoder"])
         if self.sparsity_weight > 0:
             omega, d_h_sparse = sparsity_penalty(h, self.sparsity)
             loss += self.sparsity_weight * omega
@@ -178,10 +199,10 @@ class Autoencoder(BaseModel):
             penalty, d_h_c, d_W = contractive_penalty(h, self.params_["encoder.0.W"])
             loss += lam * penalty.sum() / n
             d_h += (lam / n) * d_h_c
-            self._grads["encoder"]["0.W"] += (lam / n) * d_W
+            grads["encoder"]["0.W"] += (lam / n) * d_W
             terms["contractive"] = penalty.sum() / n
-        enc.backward(d_h, enc_caches, self._grads["encoder"], need_dx=False)
-        return float(loss), terms
+        enc.backward(d_h, enc_caches, grads["encoder"], need_dx=False)
+        return float(loss), {k: float(v) for k, v in terms.items()}
 
     # ------------------------------------------------------------------ inference
     def transform(self, X):
@@ -203,6 +224,6 @@ class Autoencoder(BaseModel):
 
     def score_samples(self, X):
         """Minus the per-sample reconstruction loss: higher means more typical."""
-        X = self._validate_X(X)
+        X = self._validate_X(X, scored=True)
         out = self.modules_["decoder"].forward(self.modules_["encoder"].forward(X)[0])[0]
         return -self._reconstruction(X, out)[0]

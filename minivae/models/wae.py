@@ -11,21 +11,29 @@ that can be sampled (a Gaussian mixture, say). One training step:
     z̃ ~ P_Z                                                         (prior samples)
     loss = (1/n) Σ_n −ln p(x_n | z_n) + λ MMD²(z, z̃)                (2.39)
 
-with ∂MMD²/∂z from the numba kernel in :mod:`minivae.kernels`.
+with ∂MMD²/∂z from the compiled kernel in :mod:`minivae.kernels`, written out in
+:meth:`WAE.step`.
 """
 
 import numpy as np
 
-from .._validation import check_positive, check_positive_int
-# _mmd_compiled: mmd() without its per-call input checks, and with ∂/∂z only (grad_mode 1).
-from ..kernels import Kernel, _mmd_compiled, gaussian_kernel, imq_kernel, imq_multiscale
+from .._validation import check_flag, check_positive
+from ..kernels import (
+    Kernel,
+    gaussian_kernel,
+    imq_kernel,
+    imq_multiscale,
+    mmd_and_grad,
+    mmd_per_point_and_grad,
+)
+from ..losses import reparametrise, reparametrise_backward
 from ..priors import StandardNormal, prior_from_config
-from .vae import VAE
+from ._gaussian import GaussianLatentModel
 
 __all__ = ["WAE"]
 
 
-class WAE(VAE):
+class WAE(GaussianLatentModel):
     """Wasserstein autoencoder, WAE-MMD (Tolstikhin et al. 2018; thesis §2.3).
 
     Parameters
@@ -55,9 +63,14 @@ class WAE(VAE):
         draws of q(z|x) are compared with ``n_sample`` prior draws, and the
         penalties are averaged over the batch. It pulls each q(z|x) towards
         the whole prior, which is closer to a VAE's KL term than to a WAE, and
-        costs n·n_sample² kernel evaluations per step.
-    n_sample : int
-        Draws per data point in ``"per_point"`` mode (thesis: 1,000 in 1-D, 200 in 2-D).
+        costs n·n_mc² kernel evaluations per step.
+    n_mc : int
+        Draws of ε per data point. In ``"aggregate"`` mode all n·n_mc draws
+        enter both terms (the reconstruction is averaged over them). In
+        ``"per_point"`` mode each x's n_mc draws are compared with n_mc prior
+        draws (thesis: 1,000 in 1-D, 200 in 2-D; at least 2), and the
+        reconstruction term uses the first draw of each x, one decoder pass
+        per point as in the thesis's code.
     deterministic : bool
         Use z = μ(x) (a deterministic encoder, as in the WAE paper's
         experiments); the log_sigma head then receives no gradient, and
@@ -87,8 +100,9 @@ class WAE(VAE):
     single row has no within-sample pair, so its MMD term is skipped (only
     the final, partial batch of an epoch can be that small).
 
-    A WAE has no ELBO: ``elbo`` and ``log_likelihood`` raise AttributeError,
-    and ``score_samples`` is minus the reconstruction loss at z = μ(x).
+    A WAE has no ELBO and no likelihood estimate (it has no ``elbo`` or
+    ``log_likelihood``); ``score_samples`` is minus the reconstruction loss at
+    z = μ(x).
 
     References
     ----------
@@ -97,11 +111,9 @@ class WAE(VAE):
     Gretton, A. et al. (2012). A kernel two-sample test. JMLR 13.
     """
 
-    _regularizer_name = "mmd"
-
     def __init__(self, n_latent=2, hidden_sizes=(32,), activation="swish", likelihood="gaussian",
                  sigma2=1.0, kernel="gaussian", kernel_scale=None, lam=1.0, prior=None,
-                 mmd_mode="aggregate", n_sample=200, deterministic=False, unbiased=True,
+                 mmd_mode="aggregate", n_mc=1, deterministic=False, unbiased=True,
                  lr=1e-3, batch_size=100, n_epochs=100, clip_norm=None, dtype="float64",
                  random_state=None, verbose=False):
         self.n_latent = n_latent
@@ -114,7 +126,7 @@ class WAE(VAE):
         self.lam = lam
         self.prior = prior
         self.mmd_mode = mmd_mode
-        self.n_sample = n_sample
+        self.n_mc = n_mc
         self.deterministic = deterministic
         self.unbiased = unbiased
         self.lr = lr
@@ -125,24 +137,21 @@ class WAE(VAE):
         self.random_state = random_state
         self.verbose = verbose
 
-    # The VAE's n_mc and KL warm-up have no WAE counterpart.
-    n_mc = 1
-    kl_warmup = 0
-
     def _check_params(self):
         super()._check_params()
-        for name in ("deterministic", "unbiased"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        check_flag(self.deterministic, "deterministic")
+        check_flag(self.unbiased, "unbiased")
         check_positive(self.lam, "lam", allow_zero=True)
-        check_positive_int(self.n_sample, "n_sample", minimum=2)
         if self.mmd_mode not in ("aggregate", "per_point"):
             raise ValueError(f"mmd_mode must be 'aggregate' or 'per_point', got {self.mmd_mode!r}")
         if self.mmd_mode == "per_point" and self.deterministic:
             raise ValueError("mmd_mode='per_point' compares draws of q(z|x) and needs a "
                              "stochastic encoder; got deterministic=True")
+        if self.mmd_mode == "per_point" and self.n_mc < 2:
+            raise ValueError("mmd_mode='per_point' compares n_mc draws of each q(z|x) with n_mc "
+                             f"prior draws and needs n_mc >= 2 (the thesis used 200), got {self.n_mc}")
         self._kernel = self._make_kernel()
-        self._prior = self._make_prior()
+        self.prior_ = self._make_prior()
 
     def _make_kernel(self):
         if isinstance(self.kernel, (Kernel, dict)):
@@ -172,89 +181,86 @@ class WAE(VAE):
             raise ValueError(f"prior has dimension {dim}, but n_latent is {self.n_latent}")
         return prior
 
-    def _begin_epoch(self, epoch, X, rng):
-        pass
-
     # ------------------------------------------------------------------ objective
-    def _draw_noise(self, X, rng):
-        n, nz, dt = X.shape[0], self.n_latent, self._dtype
+    def _shared_eps(self, n_mc, rng):
+        # A deterministic encoder (z = μ) draws no ε: zeros keep every formula the same.
         if self.deterministic:
-            eps = np.zeros((1, n, nz), dtype=dt)
+            return np.zeros((n_mc, 1, self.n_latent), dtype=self._dtype)
+        return super()._shared_eps(n_mc, rng)
+
+    def _draw_noise(self, X, rng):
+        n, L, nz, dt = X.shape[0], self.n_mc, self.n_latent, self._dtype
+        if self.deterministic:
+            eps = np.zeros((L, n, nz), dtype=dt)
         else:
-            eps = rng.standard_normal((1, n, nz), dtype=dt)
-        noise = {"eps": eps}
+            eps = rng.standard_normal((L, n, nz), dtype=dt)
         if self.mmd_mode == "aggregate":
-            noise["prior"] = self._sample_prior(n, rng)
+            prior = self._sample_prior(L * n, rng)
         else:
-            noise["eps_mmd"] = rng.standard_normal((self.n_sample, n, nz), dtype=dt)
-            noise["prior"] = self._sample_prior(n * self.n_sample, rng).reshape(n, self.n_sample, nz)
-        return noise
+            prior = self._sample_prior(n * L, rng).reshape(n, L, nz)
+        return {"eps": eps, "prior": prior}
 
-    def _regularizer(self, mu, log_sigma, z, noise):
-        """λ·MMD² (2.38) and its gradients, in the chosen mode (see the class docstring)."""
-        lam, n = self.lam, mu.shape[0]
+    def step(self, X, noise, state, grads):
+        """The WAE objective (2.37)-(2.39) on the minibatch ``X``; adds its gradient into ``grads``.
+
+        aggregate:  (1/(nL)) Σ_{n,l} −ln p(x_n | z_nl) + λ MMD²({z_nl}, {z̃_m})
+        per_point:  (1/n) Σ_n [ −ln p(x_n | z_n1) + λ MMD²({z_nl}_l, {z̃_nl}_l) ]
+
+        with z_nl = μ_n + σ_n ε_nl (2.32), prior draws z̃ from ``noise["prior"]``
+        and MMD² the estimator (2.38). The penalty's gradient ∂MMD²/∂z comes
+        from the compiled kernel and is pushed back through (2.32) together
+        with the decoder's.
+
+        Returns
+        -------
+        loss : float
+        terms : dict
+            ``reconstruction`` and ``mmd`` (the penalty as it enters the loss, λ·MMD²).
+        """
+        n, lam, eps = X.shape[0], self.lam, noise["eps"]
+        L, nz = eps.shape[0], self.n_latent
+        decoder = self.modules_["decoder"]
+        mu, log_sigma, enc = self._encode(X)                                   # (2.26)
+        z = reparametrise(mu, log_sigma, eps)                                  # (2.32), (L, n, nz)
+        # The reconstruction uses every draw (aggregate) or the first one (per_point).
+        L_rec = L if self.mmd_mode == "aggregate" else 1
+        x_hat, dec = decoder.forward(z[:L_rec].reshape(L_rec * n, nz))
+        nll, d_x_hat = self._nll(X, x_hat.reshape(L_rec, n, -1))               # (2.33)
+        reconstruction = nll.sum() / (n * L_rec)
+        d_z = np.zeros_like(z)
+        d_z_rec, _ = decoder.backward(d_x_hat.reshape(L_rec * n, -1) / (n * L_rec), dec,
+                                      grads["decoder"])
+        d_z[:L_rec] = d_z_rec.reshape(L_rec, n, nz)
         if self.mmd_mode == "aggregate":
-            zq = z.reshape(-1, self.n_latent)
-            if zq.shape[0] < 2 and self.unbiased:
-                return 0.0, 0.0, 0.0, None
-            value, grad_z = _mmd_compiled(zq, noise["prior"], self._kernel, self.unbiased, 1)
-            return lam * value, 0.0, 0.0, (lam * grad_z).reshape(z.shape)
-        # Thesis variant: one MMD per data point between its n_sample posterior draws
-        # and n_sample prior draws; z_is = mu_i + σ_i ε_is, so the gradients flow to
-        # mu_i (slope 1) and log_sigma_i (slope σ_i ε_is).
-        eps = noise["eps_mmd"]
-        sigma = np.exp(log_sigma)
-        total = 0.0
-        d_mu = np.zeros_like(mu)
-        d_log_sigma = np.zeros_like(mu)
-        for i in range(n):
-            z_i = mu[i] + sigma[i] * eps[:, i]
-            value, grad_z = _mmd_compiled(z_i, noise["prior"][i], self._kernel, self.unbiased, 1)
-            total += value
-            d_mu[i] = grad_z.sum(axis=0)
-            d_log_sigma[i] = (grad_z * eps[:, i]).sum(axis=0) * sigma[i]
-        return lam * total / n, (lam / n) * d_mu, (lam / n) * d_log_sigma, None
+            z_q = z.reshape(L * n, nz)
+            if z_q.shape[0] < 2 and self.unbiased:
+                # One draw has no within-sample pair: the U-statistic is undefined.
+                penalty = 0.0
+            else:
+                mmd2, d_z_q = mmd_and_grad(z_q, noise["prior"], self._kernel, self.unbiased)  # (2.38)
+                penalty = lam * mmd2
+                d_z += lam * d_z_q.reshape(L, n, nz)
+        else:
+            # One MMD per point between its L posterior draws and L prior draws,
+            # averaged over the batch (the thesis's (2.39)).
+            mmd2, d_z_point = mmd_per_point_and_grad(np.ascontiguousarray(z.transpose(1, 0, 2)),
+                                                     noise["prior"], self._kernel, self.unbiased)
+            penalty = lam * mmd2.sum() / n
+            d_z += (lam / n) * d_z_point.transpose(1, 0, 2)
+        d_mu, d_log_sigma = reparametrise_backward(d_z, log_sigma, eps)
+        self._encode_backward(d_mu, d_log_sigma, enc, grads)
+        return float(reconstruction + penalty), {"reconstruction": float(reconstruction),
+                                                 "mmd": float(penalty)}
 
-    def elbo(self, X, n_samples=1, random_state=None):
-        raise AttributeError("a WAE has no ELBO: it is not trained as a likelihood model")
-
-    def log_likelihood(self, X, n_importance=100, random_state=None, batch_size=None):
-        raise AttributeError("a WAE has no likelihood estimate: its aggregate posterior, "
-                             "not q(z|x), is matched to the prior")
-
-    def score_samples(self, X, n_samples=1, random_state=None):
-        """Minus the reconstruction loss −ln p(x | z = μ(x)): higher means more typical."""
-        X = self._validate_X(X)
+    def score_samples(self, X):
+        """Minus the reconstruction loss −ln p(x | z = μ(x)) per row: higher means more typical."""
+        X = self._validate_X(X, scored=True)
         mu = self._encode(X)[0]
         return -self._nll(X, self.modules_["decoder"].forward(mu)[0])[0]
-
-    def _sample_prior(self, n, rng):
-        z = np.asarray(self._prior.sample(n, rng), dtype=self._dtype)
-        # A user-supplied prior may have no ``dim`` to check in advance.
-        if z.shape != (n, self.n_latent):
-            raise ValueError(f"prior.sample({n}, rng) must return shape {(n, self.n_latent)}, "
-                             f"got {z.shape}")
-        return z
-
-    def reconstruct(self, X, sample_z=False, random_state=None):
-        """Decode μ(x) (or, with ``sample_z`` and a stochastic encoder, one z ~ q(z|x))."""
-        return super().reconstruct(X, sample_z=sample_z and not self.deterministic,
-                                   random_state=random_state)
 
     def _after_load(self):
         # The file stores the prior and a Kernel as dicts; give them back as objects.
         if isinstance(self.prior, dict):
-            self.prior = self._prior
+            self.prior = self.prior_
         if isinstance(self.kernel, dict):
             self.kernel = self._kernel
-
-    def _config(self):
-        config = super()._config()
-        if self.prior is not None and not isinstance(self.prior, dict):
-            if not hasattr(self.prior, "get_config"):
-                raise TypeError(f"cannot save a WAE whose prior {type(self.prior).__name__} has no get_config()")
-            config["prior"] = self.prior.get_config()
-        if isinstance(self.kernel, Kernel):
-            config["kernel"] = self.kernel.to_dict()
-        return config
-

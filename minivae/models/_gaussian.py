@@ -1,0 +1,214 @@
+"""The part the VAE, the WAE and their extensions share: a Gaussian encoder q(z|x) and a decoder.
+
+The network is the thesis's (docs/equations.md, (2.26)-(2.28)):
+
+    encoder trunk  h = A(x)                      (any list of hidden sizes)
+    heads          mu = Dense(h),  log_sigma = Dense(h)   q(z|x) = N(mu, diag σ²)
+    decoder        f(z) = Chain(Dense(z, h, act), ..., Dense(h, nx))
+
+and everything that needs only these two maps lives here once: encoding,
+decoding, reconstruction, sampling from the model's prior object, and the
+reconstruction-probability score (3.1). What makes the VAE a VAE (the KL
+term) and the WAE a WAE (the MMD term) is each one's ``step``.
+
+Scores are row-independent: every row of one call sees the *same* L draws of
+ε (an array of shape (L, 1, n_latent) broadcast over the rows), so a row's
+score does not depend on the other rows scored with it, nor on how a call is
+split into blocks.
+"""
+
+import numpy as np
+
+from .._validation import (
+    check_array,
+    check_flag,
+    check_hidden_sizes,
+    check_is_fitted,
+    check_positive,
+    check_positive_int,
+    check_random_state,
+)
+from ..losses import bernoulli_nll, gaussian_nll, reparametrise
+from ..nn import MLP, Dense, get_activation, sigmoid
+from ._base import BaseModel
+
+__all__ = ["GaussianLatentModel", "LOG_SIGMA_MIN", "LOG_SIGMA_MAX"]
+
+# The encoder's log σ is clamped to this range (σ from 9e-14 to 1e13). Beyond
+# it z = μ + σε either rounds to μ (the ε term vanishes below μ's last bit) or
+# overflows the decoder; inside it every score stays finite. Many VAE codes
+# bound the log-variance the same way. The clamp passes no gradient outside.
+LOG_SIGMA_MIN, LOG_SIGMA_MAX = -30.0, 30.0
+
+# Memory budget of the Monte-Carlo scores: about this many floats per block.
+_BLOCK_FLOATS = 4_000_000
+
+
+class GaussianLatentModel(BaseModel):
+    """Shared base of the models with a Gaussian latent q(z|x) = N(μ(x), diag σ(x)²).
+
+    Subclasses set the constructor arguments ``n_latent``, ``hidden_sizes``,
+    ``activation``, ``likelihood``, ``sigma2`` and ``n_mc`` and implement
+    ``step``; see :class:`minivae.models.VAE` for their meaning.
+    """
+
+    _likelihoods = ("gaussian", "bernoulli")
+
+    # ------------------------------------------------------------------ set-up
+    def _check_params(self):
+        check_positive_int(self.n_latent, "n_latent")
+        self._hidden = check_hidden_sizes(self.hidden_sizes)
+        if not self._hidden:
+            raise ValueError("hidden_sizes must name at least one hidden layer, got ()")
+        get_activation(self.activation)
+        if self.likelihood not in self._likelihoods:
+            names = " or ".join(repr(k) for k in self._likelihoods)
+            raise ValueError(f"likelihood must be {names}, got {self.likelihood!r}")
+        check_positive(self.sigma2, "sigma2")
+        check_positive_int(self.n_mc, "n_mc")
+
+    def _make_modules(self, X):
+        hidden, nz, act = self._hidden, self.n_latent, self.activation
+        return {
+            "encoder": MLP([X.shape[1], *hidden], act, act),
+            "mu": Dense(hidden[-1], nz),
+            "log_sigma": Dense(hidden[-1], nz),
+            "decoder": MLP([nz, *hidden[::-1], X.shape[1]], act, "identity"),
+        }
+
+    def _init_params(self, X, rng):
+        # Start every q(z|x) with unit variance: Glorot weights on the log_sigma head
+        # can put log σ at ±10 or more on raw data, i.e. a KL term of 1e8 that some
+        # runs never recover from. The head still learns, as ∂L/∂W = δᵀh ≠ 0.
+        self.params_["log_sigma.W"][...] = 0.0
+
+    def _check_data(self, X):
+        if self.likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
+            raise ValueError(f"likelihood='bernoulli' needs data in [0, 1], got values in "
+                             f"[{X.min():.4g}, {X.max():.4g}]; rescale X or use likelihood='gaussian'")
+
+    # ------------------------------------------------------------------ building blocks
+    def _encode(self, X):
+        """Forward through the encoder: ``(mu, log_sigma, caches)``, log σ clamped (see LOG_SIGMA_MIN)."""
+        h, trunk = self.modules_["encoder"].forward(X)
+        mu, mu_cache = self.modules_["mu"].forward(h)
+        raw, ls_cache = self.modules_["log_sigma"].forward(h)
+        log_sigma = np.clip(raw, LOG_SIGMA_MIN, LOG_SIGMA_MAX)
+        return mu, log_sigma, (trunk, mu_cache, ls_cache, raw)
+
+    def _encode_backward(self, d_mu, d_log_sigma, caches, grads, need_dx=False):
+        """Backward through the encoder, adding into ``grads``; returns ∂L/∂x if ``need_dx``."""
+        trunk, mu_cache, ls_cache, raw = caches
+        d_raw = np.where((raw > LOG_SIGMA_MIN) & (raw < LOG_SIGMA_MAX), d_log_sigma, 0.0)
+        d_h, _ = self.modules_["mu"].backward(d_mu, mu_cache, grads["mu"])
+        d_h2, _ = self.modules_["log_sigma"].backward(d_raw, ls_cache, grads["log_sigma"])
+        d_h += d_h2
+        return self.modules_["encoder"].backward(d_h, trunk, grads["encoder"], need_dx=need_dx)[0]
+
+    def _nll(self, X, out):
+        """−ln p(x | z) per sample (2.33), with its normalising constant, and ∂/∂f(z)."""
+        if self.likelihood == "gaussian":
+            return gaussian_nll(X, out, self.sigma2, include_constant=True)
+        return bernoulli_nll(X, out)
+
+    def _decode_nll(self, X, z):
+        """−ln p(x | z) for z of shape (L, n, n_latent): returns (L, n)."""
+        L, n = z.shape[:2]
+        out = self.modules_["decoder"].forward(z.reshape(L * n, -1))[0]
+        return self._nll(X, out.reshape(L, n, -1))[0]
+
+    def _shared_eps(self, n_mc, rng):
+        """L draws of ε shared by every row of a call: shape (L, 1, n_latent)."""
+        return rng.standard_normal((n_mc, 1, self.n_latent), dtype=self._dtype)
+
+    def _rows_per_block(self, n_mc, rows_per_block):
+        if rows_per_block is None:
+            width = max(self.n_features_in_, self.n_latent, *self._hidden)
+            return max(1, _BLOCK_FLOATS // (n_mc * width))
+        return check_positive_int(rows_per_block, "rows_per_block")
+
+    # ------------------------------------------------------------------ inference
+    def encode(self, X):
+        """Parameters of q(z|x): ``(mu, log_sigma)``, each (n_samples, n_latent); log σ is the log std."""
+        X = self._validate_X(X)
+        mu, log_sigma, _ = self._encode(X)
+        return mu, log_sigma
+
+    def transform(self, X):
+        """The posterior mean μ(x) of each row, shape (n_samples, n_latent)."""
+        return self.encode(X)[0]
+
+    def _decode(self, Z):
+        out = self.modules_["decoder"].forward(Z)[0]
+        return sigmoid(out) if self.likelihood == "bernoulli" else out
+
+    def decode(self, Z):
+        """Decoder mean f(z) (Gaussian) or Bernoulli probabilities σ(f(z)) for each row of Z."""
+        check_is_fitted(self)
+        Z = check_array(Z, name="Z", dtype=self._dtype, n_features=self.n_latent,
+                        estimator=f"{type(self).__name__}'s latent space")
+        return self._decode(Z)
+
+    def reconstruct(self, X, sample_z=False, random_state=0):
+        """Decode the posterior mean of each row, or with ``sample_z`` one draw z = μ + σε (2.32).
+
+        With ``sample_z`` every row uses the same ε (row-independent results).
+        """
+        sample_z = check_flag(sample_z, "sample_z")
+        mu, log_sigma = self.encode(X)
+        if sample_z:
+            eps = self._shared_eps(1, check_random_state(random_state))[0]
+            mu = reparametrise(mu, log_sigma, eps)
+        return self._decode(mu)
+
+    def sample(self, n_samples=1, random_state=None, noise=False):
+        """Generate new data: z ~ p(z) (the model's prior), then the decoder mean f(z).
+
+        With ``noise=True`` the observation noise is added too: x ~ N(f(z), ω² I)
+        for the Gaussian decoder, x ~ Bernoulli(σ(f(z))) for the Bernoulli one.
+        Returns an array of shape (n_samples, n_features).
+        """
+        check_is_fitted(self)
+        n_samples = check_positive_int(n_samples, "n_samples")
+        noise = check_flag(noise, "noise")
+        rng = check_random_state(random_state)
+        x = self._decode(self._sample_prior(n_samples, rng))
+        if noise and self.likelihood == "gaussian":
+            x = x + np.sqrt(self.sigma2) * rng.standard_normal(x.shape, dtype=self._dtype)
+        elif noise:
+            x = (rng.random(x.shape) < x).astype(self._dtype)
+        return x
+
+    def _sample_prior(self, n, rng):
+        z = np.asarray(self.prior_.sample(n, rng), dtype=self._dtype)
+        # A user-supplied prior may have no ``dim`` to check in advance.
+        if z.shape != (n, self.n_latent):
+            raise ValueError(f"prior.sample({n}, rng) must return shape {(n, self.n_latent)}, "
+                             f"got {z.shape}")
+        return z
+
+    def reconstruction_error(self, X, n_mc=1, random_state=0):
+        """Reconstruction-probability score (3.1): (1/L) Σ_l ‖x − f(z_l)‖², z_l ~ q(z|x).
+
+        Higher means more anomalous (An & Cho 2015). f(z) is the decoder mean
+        (Bernoulli probabilities for a Bernoulli decoder). The L = ``n_mc``
+        draws of ε are shared by all rows, so a row's score does not depend on
+        the other rows, and the same ``random_state`` gives the same scores.
+
+        Returns
+        -------
+        ndarray, shape (n_samples,)
+        """
+        X = self._validate_X(X, scored=True)
+        L = check_positive_int(n_mc, "n_mc")
+        eps = self._shared_eps(L, check_random_state(random_state))
+        out = np.empty(X.shape[0], dtype=np.float64)
+        rows = self._rows_per_block(L, None)
+        for start in range(0, X.shape[0], rows):
+            xb = X[start:start + rows]
+            mu, log_sigma, _ = self._encode(xb)
+            z = reparametrise(mu, log_sigma, eps)
+            x_hat = self._decode(z.reshape(-1, self.n_latent)).reshape(L, xb.shape[0], -1)
+            r = x_hat - xb
+            out[start:start + rows] = np.einsum("lnd,lnd->n", r, r) / L
+        return out
