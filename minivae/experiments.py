@@ -130,12 +130,12 @@ SETTINGS = {
     "lr": 1e-3,
     "activation": "sigmoid",
     "wae_mmd_mode": "per_point",      # the thesis's own variant (2.39)
-    "wae_n_sample": 10,               # draws of q(z|x) and of p(z) per row in it
+    "wae_n_mc": 10,                   # draws of q(z|x) and of p(z) per row in it
     "n_mc_score": 10,                 # L of the reconstruction score (3.1)
     "heldout_fraction": 0.2,
     "log1p": False,
 }
-QUICK_SETTINGS = dict(SETTINGS, n_epochs={"kdd": 2, "htru2": 5}, wae_n_sample=4, n_mc_score=4)
+QUICK_SETTINGS = dict(SETTINGS, n_epochs={"kdd": 2, "htru2": 5}, wae_n_mc=4, n_mc_score=4)
 
 
 # ====================================================================== data and models
@@ -205,7 +205,7 @@ def make_model(dataset, kind, nz, nh, random_state=0, quick=False):
         gaussian = kind == "wae_gaussian"
         return models.WAE(sigma2=1.0, kernel="gaussian" if gaussian else "imq",
                           kernel_scale=cfg["gamma"] if gaussian else cfg["imq_c"], lam=cfg["lam"],
-                          mmd_mode=s["wae_mmd_mode"], n_sample=s["wae_n_sample"], **common)
+                          mmd_mode=s["wae_mmd_mode"], n_mc=s["wae_n_mc"], **common)
     if kind == "emvae":
         if not hasattr(models, "EMVAE") or cfg["emvae"] is None:
             raise ValueError(f"no EMVAE cell for {dataset!r} in this installation")
@@ -506,7 +506,7 @@ def format_report(results):
         f"standardisation fitted on the training normals"
         f"{', log1p of KDD duration and byte counts' if s['log1p'] else ''}. Training: "
         f"{', '.join(f'{v} epochs on {k}' for k, v in s['n_epochs'].items())}, minibatch {s['batch_size']}, Adam lr {s['lr']}, "
-        f"sigmoid; WAE MMD {s['wae_mmd_mode']} with {s['wae_n_sample']} draws per row; "
+        f"sigmoid; WAE MMD {s['wae_mmd_mode']} with {s['wae_n_mc']} draws per row; "
         f"L = {s['n_mc_score']} draws in the score.")
     for d, res_d in results["datasets"].items():
         hp = res_d["hyperparameters"]

@@ -348,3 +348,29 @@ def test_scoring_checks_feature_count_and_model_output():
 
     with pytest.raises(ValueError, match="non-finite"):
         AnomalyDetector(NaNModel(), score="likelihood").fit(X)
+
+
+@pytest.mark.parametrize("score", ["reconstruction", "likelihood", "elbo"])
+def test_detector_with_a_real_vae_finds_the_shift(score):
+    from minivae.models import VAE
+
+    X, X_test, y_test = _shifted(n=400, n_anom=40, shift=6.0)
+    vae = VAE(n_latent=2, hidden_sizes=(8,), n_epochs=15, random_state=0)
+    det = AnomalyDetector(vae, score=score, n_mc=5, contamination=0.05).fit(X)
+    s = det.anomaly_score(X_test)
+    assert roc_auc_score(y_test, s) > 0.9
+    # the same seed gives the same scores, and a row's score ignores the other rows
+    np.testing.assert_array_equal(s, det.anomaly_score(X_test))
+    np.testing.assert_allclose(det.anomaly_score(X_test[::7]), s[::7], rtol=1e-12)
+    assert np.mean(det.predict(X) == -1) <= 0.05
+
+
+def test_detector_with_a_wae_uses_its_score_samples():
+    from minivae.models import WAE
+
+    X, X_test, y_test = _shifted(n=400, n_anom=40, shift=6.0)
+    det = AnomalyDetector(WAE(n_latent=2, hidden_sizes=(8,), n_epochs=10, random_state=0),
+                          score="likelihood").fit(X)
+    assert roc_auc_score(y_test, det.anomaly_score(X_test)) > 0.9
+    with pytest.raises(TypeError, match="elbo"):
+        AnomalyDetector(det.model, score="elbo").fit(X)
