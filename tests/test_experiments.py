@@ -87,6 +87,9 @@ def test_quick_htru2_vae_cell_reaches_auc_090():
 @needs_data
 def test_reproduce_writes_table_json_and_roc_pngs(tmp_path, capsys):
     results = reproduce(("htru2",), n_runs=2, quick=True, out=tmp_path, kinds=("vae",))
+    in_two = reproduce(("htru2",), n_runs=2, quick=True, kinds=("vae",), n_jobs=2, progress=False)
+    for key, c in in_two["datasets"]["htru2"]["cells"].items():   # workers change nothing
+        assert c["heldout"]["auc_mean"] == results["datasets"]["htru2"]["cells"][key]["heldout"]["auc_mean"]
     cells = results["datasets"]["htru2"]["cells"]
     assert set(cells) == {"vae/nz=2/nh=2", "vae/nz=4/nh=20"}
     for c in cells.values():
@@ -115,7 +118,7 @@ def _parse(argv):
 
 def test_reproduce_parser_defaults_and_choices():
     args = _parse(["reproduce", "all"])
-    assert (args.dataset, args.runs, args.quick, args.models) == ("all", 6, False, None)
+    assert (args.dataset, args.runs, args.quick, args.models, args.jobs) == ("all", 6, False, None, 1)
     assert args.func is run_reproduce
     args = _parse(["reproduce", "kdd", "--runs", "2", "--quick", "--out", "x", "--models", "vae"])
     assert (args.runs, args.quick, args.out, args.models) == (2, True, "x", ["vae"])
@@ -136,4 +139,6 @@ def test_reproduce_rejects_unknown_names():
         reproduce(("htru2",), kinds=("gan",))
     with pytest.raises(ValueError, match="n_runs"):
         reproduce(("htru2",), n_runs=0)
+    with pytest.raises(ValueError, match="wae_mmd_mode"):
+        reproduce(("htru2",), wae_mmd_mode="pairwise")
     assert experiments.PROTOCOLS == ("thesis", "heldout")
