@@ -493,7 +493,7 @@ def reproduce(datasets=("kdd", "htru2"), n_runs=6, quick=False, out=None, log1p=
 
 # ====================================================================== report
 def _fmt(mean, std=None):
-    return f"{mean:.3f}" if std is None else f"{mean:.3f} ± {std:.3f}"
+    return f"{mean:.4f}" if std is None else f"{mean:.4f} ± {std:.4f}"
 
 
 def _verdicts(res_d, quick):
@@ -508,7 +508,8 @@ def _verdicts(res_d, quick):
         if ours >= c["thesis_auc"] - 0.005:
             met += 1
         else:
-            below.append(f"{MODEL_NAMES[c['kind']]} nh = {c['nh']}: {ours:.3f} vs {c['thesis_auc']:.3f}")
+            below.append(f"{MODEL_NAMES[c['kind']]} nz = {c['nz']}, nh = {c['nh']}: "
+                         f"{ours:.4f} vs {c['thesis_auc']:.3f}")
     lines.append(f"Under the thesis's protocol {met} of {compared} cells reach the thesis's AUC "
                  f"− 0.005" + (f"; below it: {'; '.join(below)}." if below else "."))
     collapsed = [f"{MODEL_NAMES[c['kind']]} nz = {c['nz']}, nh = {c['nh']}"
@@ -524,15 +525,15 @@ def _verdicts(res_d, quick):
     bases = res_d["baselines"]["thesis"]
     best_base = max((k for k in bases if k != "runs"), key=lambda k: bases[k]["mean"])
     bm, bb = best_model["thesis"]["auc_mean"], bases[best_base]["mean"]
-    name = f"{MODEL_NAMES[best_model['kind']]} nh = {best_model['nh']}"
+    name = f"{MODEL_NAMES[best_model['kind']]} nz = {best_model['nz']}, nh = {best_model['nh']}"
     base_name = "mean distance" if best_base == "mean_distance" else f"PCA k = {best_base[3:]}"
     if bb >= bm - 0.005:
-        lines.append(f"A baseline ties or beats every model: {base_name} reaches {bb:.3f}, the best "
-                     f"model ({name}) {bm:.3f}. On this preprocessing the networks add nothing a "
+        lines.append(f"A baseline ties (within 0.005) or beats every model: {base_name} reaches {bb:.4f}, the best "
+                     f"model ({name}) {bm:.4f}. On this preprocessing the networks add nothing a "
                      "linear or distance-to-mean score does not already give.")
     else:
-        lines.append(f"The best model ({name}, {bm:.3f}) beats the best baseline "
-                     f"({base_name}, {bb:.3f}) by {bm - bb:.3f}.")
+        lines.append(f"The best model ({name}, {bm:.4f}) beats the best baseline "
+                     f"({base_name}, {bb:.4f}) by {bm - bb:.4f}.")
     gaps = [c["thesis"]["auc_mean"] - c["heldout"]["auc_mean"] for c in cells.values()]
     lines.append(f"Held out (train on 80 % of the normals, score the rest and all anomalies), the "
                  f"AUC changes by {min(-g for g in gaps):+.3f} to {max(-g for g in gaps):+.3f} "
@@ -559,7 +560,7 @@ def format_report(results):
         f"standardisation fitted on the training normals"
         f"{', log1p of KDD duration and byte counts' if s['log1p'] else ''}. Training: "
         f"{', '.join(f'{v} epochs on {k}' for k, v in s['n_epochs'].items())}, minibatch {s['batch_size']}, Adam lr {s['lr']}, "
-        f"sigmoid; WAE MMD {s['wae_mmd_mode']} with {s['wae_n_mc']} draws per row; "
+        f"sigmoid; WAE MMD {s['wae_mmd_mode']} with {s['wae_n_mc']} draw(s) per row; "
         f"L = {s['n_mc_score']} draws in the score.")
     for d, res_d in results["datasets"].items():
         hp = res_d["hyperparameters"]
