@@ -47,6 +47,7 @@ __all__ = [
     "roc_auc_score",
     "precision_recall_curve",
     "average_precision",
+    "model_anomaly_score",
     "AnomalyDetector",
     "PCAReconstruction",
     "MeanDistance",
@@ -381,6 +382,59 @@ def _call_with(func, X, **kwargs):
     return func(X, **{k: v for k, v in kwargs.items() if k in accepted})
 
 
+_SCORE_METHODS = {"reconstruction": "reconstruction_error", "likelihood": "score_samples",
+                  "elbo": "elbo"}
+
+
+def model_anomaly_score(model, X, score="reconstruction", n_mc=10, random_state=0):
+    """Anomaly score of each row under a fitted model: HIGHER = MORE ANOMALOUS.
+
+    Parameters
+    ----------
+    model : fitted estimator
+        With ``reconstruction_error`` (for ``score="reconstruction"``),
+        ``score_samples`` (``"likelihood"``) or ``elbo`` (``"elbo"``).
+    X : array_like of shape (n_samples, n_features)
+    score : {"reconstruction", "likelihood", "elbo"}
+        ``"reconstruction"``: the reconstruction score (3.1),
+        (1/L) Σ_l ‖x − f(z_l)‖², z_l ~ q(z|x), L = ``n_mc``.
+        ``"likelihood"``: −``model.score_samples(X)``. ``"elbo"``: −ELBO per row.
+    n_mc, random_state :
+        Passed on where the method accepts them.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64
+
+    Raises
+    ------
+    ValueError
+        Unknown ``score``, or a non-finite score came back.
+    TypeError
+        The model lacks the method ``score`` needs.
+
+    References
+    ----------
+    An, J. and Cho, S. (2015). Variational autoencoder based anomaly detection
+    using reconstruction probability.
+    """
+    if score not in _SCORE_METHODS:
+        raise ValueError(f"score must be one of {tuple(_SCORE_METHODS)}, got {score!r}")
+    name = _SCORE_METHODS[score]
+    method = getattr(model, name, None)
+    if not callable(method):
+        raise TypeError(f"score={score!r} needs a model with a {name}() method; "
+                        f"{type(model).__name__} has none")
+    values = _call_with(method, X, n_mc=n_mc, random_state=random_state)
+    s = np.asarray(values, dtype=np.float64)
+    if score != "reconstruction":
+        s = -s
+    if s.ndim != 1 or not np.isfinite(s).all():
+        raise ValueError(f"{type(model).__name__}.{name} returned "
+                         f"{'shape ' + str(s.shape) if s.ndim != 1 else 'non-finite values'}")
+    return s
+
+
 class AnomalyDetector(_BaseDetector):
     """Anomaly detection with a generative model fitted to normal rows (thesis ch. 3).
 
@@ -429,8 +483,6 @@ class AnomalyDetector(_BaseDetector):
     using reconstruction probability.
     """
 
-    _scores = ("reconstruction", "likelihood", "elbo")
-
     def __init__(self, model, score="reconstruction", contamination=0.01, n_mc=10, random_state=0):
         self.model = model
         self.score = score
@@ -438,29 +490,23 @@ class AnomalyDetector(_BaseDetector):
         self.n_mc = n_mc
         self.random_state = random_state
 
-    def _score_method(self):
-        if self.score not in self._scores:
-            raise ValueError(f"score must be one of {self._scores}, got {self.score!r}")
-        name = {"reconstruction": "reconstruction_error", "likelihood": "score_samples",
-                "elbo": "elbo"}[self.score]
-        method = getattr(self.model, name, None)
-        if not callable(method):
-            raise TypeError(
-                f"score={self.score!r} needs a model with a {name}() method; "
-                f"{type(self.model).__name__} has none")
-        return method, (1.0 if self.score == "reconstruction" else -1.0)
+    def _check_score(self):
+        if self.score not in _SCORE_METHODS:
+            raise ValueError(f"score must be one of {tuple(_SCORE_METHODS)}, got {self.score!r}")
+        name = _SCORE_METHODS[self.score]
+        if not callable(getattr(self.model, name, None)):
+            raise TypeError(f"score={self.score!r} needs a model with a {name}() method; "
+                            f"{type(self.model).__name__} has none")
 
     def _fit(self, X):
-        self._score_method()
+        self._check_score()
         check_positive_int(self.n_mc, "n_mc")
         if not callable(getattr(self.model, "fit", None)):
             raise TypeError(f"model must have a fit method, got {type(self.model).__name__}")
         self.model.fit(X)
 
     def _anomaly_score(self, X):
-        method, sign = self._score_method()
-        values = _call_with(method, X, n_mc=self.n_mc, random_state=self.random_state)
-        return sign * np.asarray(values, dtype=np.float64)
+        return model_anomaly_score(self.model, X, self.score, self.n_mc, self.random_state)
 
 
 class PCAReconstruction(_BaseDetector):

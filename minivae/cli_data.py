@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from . import models
-from .anomaly import AnomalyDetector
+from .anomaly import model_anomaly_score
 from .datasets import Standardizer
 
 __all__ = ["add_data_parsers", "run_train", "run_score", "run_sample", "read_table", "DataError"]
@@ -278,10 +278,7 @@ def _score(args):
     X, _ = read_table(args.data)
     _check_columns(X, meta or {"n_features": model.n_features_in_}, args.data)
     Z = scaler.transform(X) if scaler is not None else X
-    detector = AnomalyDetector(model, score=args.score, n_mc=args.n_mc, random_state=args.seed)
-    # the model is fitted already: score it without refitting
-    detector.n_features_in_, detector.threshold_ = Z.shape[1], np.inf
-    scores = detector.anomaly_score(Z)
+    scores = model_anomaly_score(model, Z, args.score, n_mc=args.n_mc, random_state=args.seed)
     _write_table(args.output, scores[:, None], ["anomaly_score"])
     if args.output not in (None, "-"):
         print(f"scored {len(scores)} rows (higher = more anomalous); wrote {args.output}")

@@ -17,6 +17,7 @@ from minivae.anomaly import (
     MeanDistance,
     PCAReconstruction,
     average_precision,
+    model_anomaly_score,
     precision_recall_curve,
     roc_auc_score,
     roc_curve,
@@ -307,6 +308,7 @@ def test_detector_fits_the_model_passes_n_mc_and_seed_and_is_row_independent():
     np.testing.assert_array_equal(s, det.anomaly_score(X_test))          # same seed, same scores
     expected = model.reconstruction_error(X_test, n_mc=4, random_state=3)
     np.testing.assert_array_equal(s, expected)
+    np.testing.assert_array_equal(model_anomaly_score(model, X_test, n_mc=4, random_state=3), s)
     other = AnomalyDetector(model, n_mc=4, random_state=4)
     other.threshold_, other.n_features_in_ = det.threshold_, det.n_features_in_
     assert not np.array_equal(other.anomaly_score(X_test), s)
