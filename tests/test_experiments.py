@@ -118,7 +118,8 @@ def _parse(argv):
 
 def test_reproduce_parser_defaults_and_choices():
     args = _parse(["reproduce", "all"])
-    assert (args.dataset, args.runs, args.quick, args.models, args.jobs) == ("all", 6, False, None, 1)
+    assert (args.dataset, args.runs, args.quick, args.models) == ("all", 6, False, None)
+    assert args.jobs == min(2, os.cpu_count() or 1)
     assert args.func is run_reproduce
     args = _parse(["reproduce", "kdd", "--runs", "2", "--quick", "--out", "x", "--models", "vae"])
     assert (args.runs, args.quick, args.out, args.models) == (2, True, "x", ["vae"])
@@ -126,10 +127,11 @@ def test_reproduce_parser_defaults_and_choices():
         _parse(["reproduce", "mnist"])
 
 
-def test_reproduce_bad_runs_exits_nonzero_with_one_line(capsys):
-    assert run_reproduce(_parse(["reproduce", "htru2", "--runs", "0"])) == 2
+@pytest.mark.parametrize("option", ["--runs", "--jobs"])
+def test_reproduce_bad_counts_exit_nonzero_with_one_line(capsys, option):
+    assert run_reproduce(_parse(["reproduce", "htru2", option, "0"])) == 2
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "--runs" in err
+    assert "\n" not in err and option in err
 
 
 def test_reproduce_rejects_unknown_names():
