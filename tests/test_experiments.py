@@ -144,3 +144,31 @@ def test_reproduce_rejects_unknown_names():
     with pytest.raises(ValueError, match="wae_mmd_mode"):
         reproduce(("htru2",), wae_mmd_mode="pairwise")
     assert experiments.PROTOCOLS == ("thesis", "heldout")
+
+
+# ====================================================================== the report's sentences
+def _fake_results(model_auc, base_auc, active):
+    """A results dict as reproduce returns it, for one HTRU2 VAE cell."""
+    runs = [{"auc": model_auc, "active_units": active}] * 2
+    cell = {"kind": "vae", "nz": 4, "nh": 20, "thesis_auc": 0.928,
+            **{p: {"runs": runs, "auc_mean": model_auc, "auc_std": 0.0, "active_units": [active] * 2}
+               for p in ("thesis", "heldout")}}
+    base = {p: {"runs": [], "pca4": {"mean": base_auc, "std": 0.0},
+                "mean_distance": {"mean": base_auc - 0.01, "std": 0.0}} for p in ("thesis", "heldout")}
+    settings = dict(experiments.SETTINGS)
+    return {"settings": settings, "quick": False, "n_runs": 2, "n_jobs": 1, "seconds": 1.0,
+            "version": "x", "python": "3", "numpy": "2",
+            "datasets": {"htru2": {"title": "HTRU2", "n_rows": 10, "n_anomalies": 2, "n_features": 8,
+                                   "seconds": 1.0, "cells": {"vae/nz=4/nh=20": cell}, "baselines": base,
+                                   "hyperparameters": experiments.DATASETS["htru2"]}}}
+
+
+def test_report_says_plainly_when_a_cell_misses_the_thesis_or_collapses_or_a_baseline_wins():
+    md = format_report(_fake_results(model_auc=0.90, base_auc=0.95, active=0))
+    assert "0 of 1 cells reach" in md and "VAE nz = 4, nh = 20: 0.9000 vs 0.928" in md
+    assert "Posterior collapse" in md and "ω²" in md
+    assert "A baseline ties (within 0.005) or beats every model: PCA k = 4 reaches 0.9500" in md
+    md = format_report(_fake_results(model_auc=0.96, base_auc=0.94, active=3))
+    assert "1 of 1 cells reach" in md and "Posterior collapse" not in md
+    assert "beats the best baseline (PCA k = 4, 0.9400) by 0.0200" in md
+    assert "| VAE | 4 | 20 | 0.928 | 0.9600 ± 0.0000 |" in md
