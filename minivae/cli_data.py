@@ -37,7 +37,7 @@ import numpy as np
 
 from . import models
 from .anomaly import model_anomaly_score
-from .datasets import Standardizer
+from .preprocessing import Standardizer
 
 __all__ = ["add_data_parsers", "run_train", "run_score", "run_sample", "read_table", "DataError"]
 
@@ -187,7 +187,7 @@ def _load_with_preprocessing(path):
     if meta.get("standardize"):
         scaler = Standardizer(log1p_columns=tuple(meta.get("log1p_columns", ())))
         scaler.mean_, scaler.scale_ = mean, scale
-        scaler._cols_ = list(scaler.log1p_columns)
+        scaler.log1p_indices_ = [int(j) for j in meta.get("log1p_columns", ())]
         scaler.n_features_in_ = len(mean)
     return model, scaler, meta
 

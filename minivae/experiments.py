@@ -62,13 +62,8 @@ import numpy as np
 from . import __version__, models
 from ._validation import check_positive_int
 from .anomaly import AnomalyDetector, MeanDistance, PCAReconstruction, roc_auc_score, roc_curve
-from .datasets import (
-    KDD_HEAVY_TAILED_FEATURES,
-    KDD_THESIS_FEATURES,
-    Standardizer,
-    load_htru2,
-    load_kddcup99,
-)
+from .datasets import KDD_HEAVY_TAILED_FEATURES, KDD_THESIS_FEATURES, load_htru2, load_kddcup99
+from .preprocessing import Standardizer
 
 __all__ = [
     "THESIS_AUC",
