@@ -106,7 +106,7 @@ def _one_row(x, name):
 # =====================================================================================
 
 def slerp(z_a, z_b, t):
-    """Spherical interpolation between two latent vectors, with the norm interpolated linearly.
+    """Spherical interpolation between two latent vectors (codes of (2.26)), with the norm interpolated linearly.
 
     Parameters
     ----------
@@ -428,7 +428,7 @@ class LatentCodec:
 # =====================================================================================
 
 def pca_fit(X):
-    """Principal components of X by the singular value decomposition.
+    """Principal components of X by the singular value decomposition ([F §1.3.2]).
 
     Parameters
     ----------
@@ -490,7 +490,7 @@ def _sse(X, X_hat):
 
 
 def rate_distortion(model, X, bits_list, X_fit=None):
-    """Bits per example against reconstruction error for the latent codec, beside PCA at equal bits.
+    """Bits per example against reconstruction error for the latent codec, beside PCA ([F §1.3.2]) at equal bits.
 
     Parameters
     ----------

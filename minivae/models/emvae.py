@@ -49,7 +49,7 @@ _E_STEP_SCORES = ("likelihood", "elbo")
 
 
 class EMVAE(GaussianLatentModel):
-    """Mixture of K variational autoencoders trained by EM (thesis §2.5).
+    """Mixture of K variational autoencoders trained by EM (thesis §2.5, (2.43)-(2.45)).
 
     Parameters
     ----------

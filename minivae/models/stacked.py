@@ -33,7 +33,7 @@ __all__ = ["StackedAutoencoder"]
 
 
 class StackedAutoencoder(ParamsMixin):
-    """Deep autoencoder trained greedily, one shallow autoencoder per layer, then fine-tuned.
+    """Deep autoencoder trained greedily, one shallow autoencoder per layer, then fine-tuned ([F §1.3.4]).
 
     Parameters
     ----------

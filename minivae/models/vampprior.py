@@ -88,7 +88,7 @@ def vampprior_log_prob(z, mu_u, log_sigma_u):
 
 
 def vampprior_log_prob_backward(d_log_p, cache):
-    """Chain rule through :func:`vampprior_log_prob`: gradients w.r.t. z, μ_k and ln σ_k.
+    """Chain rule through :func:`vampprior_log_prob` (2.42): gradients w.r.t. z, μ_k and ln σ_k.
 
     With responsibilities w_mk = softmax_k(ln N(z_m | μ_k, σ_k)) and G_mk = g_m w_mk
     (g = ``d_log_p``, the upstream gradient of each ln p(z_m)):
