@@ -6,12 +6,12 @@ One call computes the unbiased MMD² between X (n encoder samples) and Y
 (m = n prior samples) in d dimensions, and its gradients with respect to X and
 Y: the work of one WAE training step's penalty (SPEC 5). Three implementations:
 
-naive   ``minivae.kernels.mmd_reference``: pairwise differences by broadcasting,
+naive   ``minivae.mmd.mmd_reference``: pairwise differences by broadcasting,
         (n, n, d), (m, m, d) and (n, m, d) arrays; the readable reference.
 trick   kernel matrices from ‖x − y‖² = ‖x‖² + ‖y‖² − 2 x·y (one BLAS matrix
         product per block), gradients as matrix products; n×m memory, written
         here with in-place operations to be a fair baseline.
-numba   ``minivae.kernels.mmd(..., return_grad=True)``: the compiled loops,
+numba   ``minivae.mmd.mmd(..., return_grad=True)``: the compiled loops,
         each unordered pair visited once, no n×m matrix, O((n + m)·d) memory.
 
 Sizes n = m in {200, 1000, 4000}, d in {2, 10}, a Gaussian kernel
@@ -25,7 +25,7 @@ the load average is printed at the start and the end.
 Peak memory: tracemalloc for the NumPy paths (NumPy reports its buffers to
 it). numba allocates its buffers outside Python's allocator, where tracemalloc
 cannot see them, so its column is computed from the buffer sizes in
-``minivae.kernels._mmd_loops``: the stacked input and the gradient, plus
+``minivae.mmd._mmd_loops``: the stacked input and the gradient, plus
 per chunk four length-(n + m) vectors and a d×(n + m) gradient buffer.
 
 numba runs with ``--threads`` threads (default: 2, then 1); NumPy's BLAS keeps
@@ -49,7 +49,7 @@ import tracemalloc
 import numba
 import numpy as np
 
-from minivae.kernels import _MIN_CHUNKS, gaussian_kernel, imq_kernel, mmd, mmd_reference
+from minivae.mmd import _N_CHUNKS, gaussian_kernel, imq_kernel, mmd, mmd_reference
 
 # Skip the naive path when its (n, m, d) arrays would need more than this.
 NAIVE_BUDGET_GB = 3.0
@@ -160,11 +160,10 @@ def peak_memory(f):
 
 
 def numba_memory(n, m, d):
-    """Bytes of the compiled path's buffers (see minivae.kernels._mmd_loops)."""
+    """Bytes of the compiled path's buffers (see minivae.mmd._mmd_loops)."""
     N = n + m
-    n_chunks = max(_MIN_CHUNKS, numba.get_num_threads())
-    stacked = 2 * N * d          # np.concatenate, then its transposed copy
-    chunks = n_chunks * (4 * N + d * N) + n_chunks
+    stacked = N * d              # X and Y copied, transposed, into one array
+    chunks = _N_CHUNKS * (4 * N + d * N) + _N_CHUNKS
     grad = N * d
     return 8 * (stacked + chunks + grad)
 

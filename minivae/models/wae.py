@@ -17,8 +17,7 @@ with ∂MMD²/∂z from the numba kernel in :mod:`minivae.kernels`.
 import numpy as np
 
 from .._validation import check_positive, check_positive_int
-# _mmd_compiled: mmd() without its per-call input checks, and with ∂/∂z only (grad_mode 1).
-from ..kernels import Kernel, _mmd_compiled, gaussian_kernel, imq_kernel, imq_multiscale
+from ..mmd import Kernel, gaussian_kernel, imq_kernel, imq_multiscale, mmd_and_grad
 from ..priors import StandardNormal, prior_from_config
 from .vae import VAE
 
@@ -197,7 +196,7 @@ class WAE(VAE):
             zq = z.reshape(-1, self.n_latent)
             if zq.shape[0] < 2 and self.unbiased:
                 return 0.0, 0.0, 0.0, None
-            value, grad_z = _mmd_compiled(zq, noise["prior"], self._kernel, self.unbiased, 1)
+            value, grad_z = mmd_and_grad(zq, noise["prior"], self._kernel, self.unbiased, wrt="X")
             return lam * value, 0.0, 0.0, (lam * grad_z).reshape(z.shape)
         # Thesis variant: one MMD per data point between its n_sample posterior draws
         # and n_sample prior draws; z_is = mu_i + σ_i ε_is, so the gradients flow to
@@ -209,7 +208,7 @@ class WAE(VAE):
         d_log_sigma = np.zeros_like(mu)
         for i in range(n):
             z_i = mu[i] + sigma[i] * eps[:, i]
-            value, grad_z = _mmd_compiled(z_i, noise["prior"][i], self._kernel, self.unbiased, 1)
+            value, grad_z = mmd_and_grad(z_i, noise["prior"][i], self._kernel, self.unbiased, wrt="X")
             total += value
             d_mu[i] = grad_z.sum(axis=0)
             d_log_sigma[i] = (grad_z * eps[:, i]).sum(axis=0) * sigma[i]

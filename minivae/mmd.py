@@ -1,29 +1,42 @@
-"""Hot loops: the maximum mean discrepancy (2.38) and its gradient.
+"""Hot loop: the maximum mean discrepancy (2.38) and its gradient.
 
-The Wasserstein autoencoder (SPEC 5) penalises λ·MMD²(Q_Z, P_Z) between encoder
-samples and prior samples on every minibatch, so the MMD² and its gradient with
-respect to the encoder samples are computed O(n²) times per batch. This module
-holds them three ways, to be read side by side:
+The Wasserstein autoencoder (thesis §2.3, (2.37)-(2.39) in docs/equations.md)
+penalises λ·MMD²(Q_Z, P_Z) between encoder samples and prior samples on every
+minibatch, so the MMD² and its gradient with respect to the encoder samples are
+computed O(n²) times per batch. This module holds them three ways, to be read
+side by side:
 
 1. :func:`mmd_reference` -- vectorised NumPy written beside (2.38): pairwise
    differences by broadcasting, an (n, m, d) array, one line per term.
 2. :func:`_mmd_loops` -- the same sums as plain Python loops, written so that
    numba can compile them. Calling it directly is what ``NUMBA_DISABLE_JIT=1``
    would run; the tests do that.
-3. ``_mmd_numba = njit(cache=True, parallel=True, ...)(_mmd_loops)`` -- the
-   compiled binding that :func:`mmd` calls (``_mmd_numba_serial`` for small
-   problems). Distance, kernel and sum are fused row by row; no n×m matrix is
-   ever allocated, so the memory is O((n + m)·d).
+3. ``_mmd_numba = compile_kernel(_mmd_loops, parallel=True, ...)`` -- the
+   compiled binding (``_mmd_numba_serial`` for small problems). Distance,
+   kernel and sum are fused row by row; no n×m matrix is ever allocated, so
+   the memory is O((n + m)·d).
+
+Two entry points call the binding:
+
+* :func:`mmd` -- validated: any array-like, checked shapes and values, the
+  gradient on request. Use it everywhere except inside a training step.
+* :func:`mmd_and_grad` -- the unchecked fast path for training steps, whose
+  encoder samples are checked once per fit, not once per minibatch; named
+  modes ``wrt="X"`` (what a WAE step needs), ``"both"`` or ``None``.
 
 A kernel is specified by a :class:`Kernel`: a kind ("gaussian" or "imq") and a
 tuple of scales that the kernel is summed over. It is flat and JSON-friendly
 (:meth:`Kernel.to_dict`, :meth:`Kernel.from_dict`); build one with
 :func:`gaussian_kernel`, :func:`imq_kernel` or :func:`imq_multiscale`.
 
+Reproducibility: the compiled loops deal the rows to a fixed number of chunks
+(``_N_CHUNKS``) and add the chunks up in a fixed order, so a given input gives
+the same bits whatever the number of numba threads (``NUMBA_NUM_THREADS``).
+
 Example
 -------
 >>> import numpy as np
->>> from minivae.kernels import mmd, gaussian_kernel
+>>> from minivae.mmd import mmd, gaussian_kernel
 >>> rng = np.random.default_rng(0)
 >>> z = rng.standard_normal((200, 2))            # encoder samples
 >>> z_prior = rng.standard_normal((200, 2))      # prior samples
@@ -36,12 +49,10 @@ Example
 import numbers
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from numba import prange
 
 from ._jit import compile_kernel
-
 from ._validation import check_array, check_positive
 
 __all__ = [
@@ -51,6 +62,7 @@ __all__ = [
     "imq_multiscale",
     "kernel_matrix",
     "mmd",
+    "mmd_and_grad",
     "mmd_reference",
     "WAE_IMQ_FACTORS",
 ]
@@ -61,11 +73,13 @@ _KINDS = ("gaussian", "imq")
 # Scale factors of the multi-scale IMQ kernel in the official WAE code.
 WAE_IMQ_FACTORS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
-# The compiled loops split the rows into this many chunks (at least), each with
-# its own buffers. Fixing the count, rather than using the thread count, makes
-# the summation order, and so every bit of the result, independent of how many
-# threads numba runs (up to this many).
-_MIN_CHUNKS = 8
+# The compiled loops deal the rows to this many chunks, each with its own
+# buffers, and add the chunks up in chunk order. The count is a constant, never
+# the thread count: the order of every floating-point addition, and so every bit
+# of the result, is then the same at 1, 2 or 64 numba threads. More threads than
+# chunks would idle, so it is set above the core count of most machines that
+# run minivae; each chunk costs (4 + d)·(n + m) floats of buffer.
+_N_CHUNKS = 16
 
 
 # --------------------------------------------------------------------------
@@ -156,7 +170,7 @@ def gaussian_kernel(gamma=None, bandwidth=None):
     Notes
     -----
     The two forms are the same kernel with γ = 1/(2h²), h = (2γ)^(-1/2). The
-    thesis's "γ = 0.01" (SPEC 5) is exp(−0.01‖x − y‖²), i.e. h² = 50, h ≈ 7.07:
+    thesis's "γ = 0.01" (its KDD Cup experiments) is exp(−0.01‖x − y‖²), i.e. h² = 50, h ≈ 7.07:
     a wide kernel for a standard normal latent space, where typical distances
     are about √(2 d_z). A sequence gives the sum of Gaussians at those scales.
 
@@ -222,7 +236,7 @@ def imq_multiscale(d_z, sigma_z=1.0, factors=WAE_IMQ_FACTORS):
     -----
     2·d_z·σ_z² is the expected squared distance between two independent draws
     of N(0, σ_z² I) in d_z dimensions, so the scales straddle the typical
-    distance by two orders of magnitude either way (SPEC 5).
+    distance by two orders of magnitude either way.
 
     References
     ----------
@@ -237,7 +251,7 @@ def imq_multiscale(d_z, sigma_z=1.0, factors=WAE_IMQ_FACTORS):
 
 
 # --------------------------------------------------------------------------
-# NumPy reference (read beside SPEC (2.38))
+# NumPy reference (read beside (2.38) in docs/equations.md)
 # --------------------------------------------------------------------------
 
 def _kernel_and_slope(r2, kernel):
@@ -288,7 +302,7 @@ def mmd_reference(X, Y, kernel=None, unbiased=True, return_grad=False):
 
     Notes
     -----
-    With x_i ~ Q (n encoder samples) and y_j ~ P (m prior samples), SPEC (2.38):
+    With x_i ~ Q (n encoder samples) and y_j ~ P (m prior samples), (2.38):
 
     unbiased  MMD² = Σ_{i≠i'} k(x_i, x_i') / (n(n−1)) + Σ_{j≠j'} k(y_j, y_j') / (m(m−1))
                      − 2 Σ_{i,j} k(x_i, y_j) / (n m)
@@ -364,9 +378,11 @@ def _mmd_loops(ZT, n, kind, scales, unbiased, n_chunks, grad_mode):
     unbiased : bool
     n_chunks : int
         Rows are dealt round-robin to this many chunks; each chunk has its own
-        buffers, so the parallel loop over chunks has no shared writes. Row i
-        has N − 1 − i partners, and dealing the rows round-robin gives every
-        chunk almost the same number of pairs.
+        buffers, so the parallel loop over chunks has no shared writes, and the
+        chunks are added up in chunk order at the end. Row i has N − 1 − i
+        partners, and dealing the rows round-robin gives every chunk almost the
+        same number of pairs. The callers pass the constant ``_N_CHUNKS``, so
+        the bits never depend on the thread count.
     grad_mode : int
         0: value only; 1: also ∂MMD²/∂X; 2: also ∂MMD²/∂X and ∂MMD²/∂Y.
 
@@ -378,7 +394,7 @@ def _mmd_loops(ZT, n, kind, scales, unbiased, n_chunks, grad_mode):
 
     Notes
     -----
-    Same sums as :func:`mmd_reference` (SPEC (2.38)), over the stacked points z_1..z_N
+    Same sums as :func:`mmd_reference` ((2.38)), over the stacked points z_1..z_N
     (N = n + m), each unordered pair i < j once. A pair gets the weight
     c = 2/(n(n−1)) if both are encoder samples, 2/(m(m−1)) if both are prior
     samples (2/n², 2/m² biased; the 2 counts (i, j) and (j, i)) and −2/(nm) if
@@ -541,7 +557,7 @@ def _check_inputs(X, Y, kernel, min_samples):
         kernel = imq_multiscale(X.shape[1])
     if not isinstance(kernel, Kernel):
         raise TypeError(
-            "kernel must be a minivae.kernels.Kernel (use gaussian_kernel, imq_kernel or "
+            "kernel must be a minivae.Kernel (use gaussian_kernel, imq_kernel or "
             f"imq_multiscale), got {type(kernel).__name__}"
         )
     return X, Y, kernel
@@ -602,12 +618,13 @@ def mmd(X, Y, kernel=None, unbiased=True, return_grad=False, grad_Y=True, backen
     -----
     The estimators and the gradient formula are written out in
     :func:`mmd_reference`. The compiled loops visit each unordered pair once,
-    fusing distance, kernel and sums, and split the rows over at least eight
-    chunks, so for a fixed input the result is bit-identical whatever the
-    number of numba threads (up to eight). Small problems (n + m below about
-    450) run on one thread, where starting the parallel region would cost more
-    than it saves. The first call compiles the loops (cached on disk
-    afterwards).
+    fusing distance, kernel and sums, and deal the rows to a fixed number of
+    chunks added up in a fixed order, so for a fixed input the result is
+    bit-identical whatever the number of numba threads. Small problems (n + m
+    below about 450) run on one thread, where starting the parallel region
+    would cost more than it saves; they give the same bits. The first call
+    compiles the loops (cached on disk afterwards). Inside a training loop,
+    :func:`mmd_and_grad` skips the input checks.
 
     References
     ----------
@@ -625,27 +642,95 @@ def mmd(X, Y, kernel=None, unbiased=True, return_grad=False, grad_Y=True, backen
     if backend == "numpy":
         result = _mmd_numpy(X, Y, kernel, unbiased, return_grad)
         return result if not return_grad or grad_Y else (result[0], result[1], None)
-
-    grad_mode = 0 if not return_grad else (2 if grad_Y else 1)
-    value, grad = _mmd_compiled(X, Y, kernel, unbiased, grad_mode)
     if not return_grad:
-        return value
-    n = X.shape[0]
-    return value, grad[:n], (grad[n:] if grad_Y else None)
+        return mmd_and_grad(X, Y, kernel, unbiased, wrt=None)
+    if grad_Y:
+        return mmd_and_grad(X, Y, kernel, unbiased, wrt="both")
+    return (*mmd_and_grad(X, Y, kernel, unbiased, wrt="X"), None)
 
 
-def _mmd_compiled(X, Y, kernel, unbiased, grad_mode):
-    """Run the compiled loops on already-validated float64 inputs.
+# What each ``wrt`` of mmd_and_grad asks of the loops (their grad_mode).
+_GRAD_MODES = {None: 0, "X": 1, "both": 2}
 
-    The WAE calls this directly in its training step: its encoder samples are
-    checked once per fit, not once per minibatch. Returns ``(value, grad)``
-    with ``grad`` as in :func:`_mmd_loops`.
+
+def mmd_and_grad(X, Y, kernel, unbiased=True, wrt="X"):
+    """MMD² (2.38) and its gradient: the unchecked fast path for training steps.
+
+    The same compiled loops and the same bits as :func:`mmd`, without its input
+    checks, for a caller that has validated its data already -- a WAE step,
+    whose encoder samples come from a network that was checked once per fit.
+    Nothing here converts or checks values: NaN or inf in, NaN out; wrong shapes
+    give a NumPy or numba error. Outside a training loop use :func:`mmd`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), float64 (float32 accepted)
+        Samples of Q, e.g. the encoder samples z of a minibatch; finite.
+    Y : ndarray of shape (m, d), same dtype rules as X
+        Samples of P, e.g. prior draws, treated as constants unless
+        ``wrt="both"``; finite. Needs n, m >= 2 for the unbiased estimator
+        (n, m >= 1 for the biased).
+    kernel : Kernel
+        The kernel (no default here: :func:`mmd` picks ``imq_multiscale(d)``).
+    unbiased : bool
+        U-statistic (True) or V-statistic (False), as in :func:`mmd`.
+    wrt : {"X", "both", None}
+        Which gradients to compute:
+
+        * ``"X"`` (default) -- ∂MMD²/∂X only, what a WAE step needs: pairs within
+          Y then need no gradient and a pair (x_i, y_j) only its x side, which
+          halves the gradient work when m ≈ n;
+        * ``"both"`` -- ∂MMD²/∂X and ∂MMD²/∂Y;
+        * ``None`` -- the value only.
+
+    Returns
+    -------
+    ``wrt="X"``: (value, grad_X); ``wrt="both"``: (value, grad_X, grad_Y);
+    ``wrt=None``: value.
+
+    value : float
+        MMD².
+    grad_X : ndarray of shape (n, d), float64
+        ∂MMD²/∂X.
+    grad_Y : ndarray of shape (m, d), float64
+        ∂MMD²/∂Y.
+
+    Raises
+    ------
+    ValueError
+        If ``wrt`` is not one of "X", "both" or None (the only check made).
+
+    Notes
+    -----
+    X and Y are copied into one (d, n + m) float64 array, one sample per column,
+    which the loops need anyway (their inner loops run over contiguous memory);
+    so any 2-D float arrays work, contiguous or not, and the inputs are never
+    modified. The sums and the gradient formula are written out in
+    :func:`mmd_reference`; the loops in :func:`_mmd_loops`.
+
+    References
+    ----------
+    Gretton, Borgwardt, Rasch, Schölkopf & Smola (2012), A kernel two-sample
+    test, JMLR 13.
+    Tolstikhin, Bousquet, Gelly & Schölkopf (2018), Wasserstein auto-encoders,
+    ICLR, Algorithm 2.
     """
-    n = X.shape[0]
-    ZT = np.ascontiguousarray(np.concatenate([X, Y]).T, dtype=np.float64)
+    try:
+        grad_mode = _GRAD_MODES[wrt]
+    except (KeyError, TypeError):
+        raise ValueError(f"wrt must be 'X', 'both' or None, got {wrt!r}") from None
+    n, d = X.shape
+    N = n + Y.shape[0]
+    ZT = np.empty((d, N))
+    ZT[:, :n] = X.T
+    ZT[:, n:] = Y.T
     scales = np.asarray(kernel.scales, dtype=np.float64)
-    n_chunks = max(_MIN_CHUNKS, numba.get_num_threads())
-    N = ZT.shape[1]
     loops = _mmd_numba_serial if N * (N - 1) // 2 <= _SERIAL_MAX_PAIRS else _mmd_numba
-    value, grad = loops(ZT, n, _KINDS.index(kernel.kind), scales, unbiased, n_chunks, grad_mode)
-    return float(value), grad
+    value, grad = loops(ZT, n, _KINDS.index(kernel.kind), scales, bool(unbiased), _N_CHUNKS,
+                        grad_mode)
+    value = float(value)
+    if grad_mode == 0:
+        return value
+    if grad_mode == 1:
+        return value, grad
+    return value, grad[:n], grad[n:]

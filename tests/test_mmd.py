@@ -1,4 +1,4 @@
-"""Tests for minivae.kernels: MMD² (2.38) three ways, its gradient, its kernels.
+"""Tests for minivae.mmd: MMD² (2.38) three ways, its gradient, its kernels.
 
 The compiled loops are checked against the NumPy reference, against the same
 loops run as plain Python (what NUMBA_DISABLE_JIT=1 would run) and against a
@@ -8,18 +8,22 @@ Gradients are checked against central differences.
 
 import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from minivae.gradcheck import check_gradients
-from minivae.kernels import (
+from minivae.mmd import (
     WAE_IMQ_FACTORS,
     Kernel,
     _KINDS,
+    _N_CHUNKS,
     _SERIAL_MAX_PAIRS,
     _mmd_loops,
     _mmd_numba,
@@ -29,6 +33,7 @@ from minivae.kernels import (
     imq_multiscale,
     kernel_matrix,
     mmd,
+    mmd_and_grad,
     mmd_reference,
 )
 from tests.strategies import normal_array, seeds
@@ -164,37 +169,107 @@ def test_numpy_backend_is_the_reference():
     assert mmd(X, Y, k, return_grad=True, grad_Y=False, backend="numpy")[2] is None
 
 
-def test_result_is_bit_identical_across_thread_counts():
-    # The rows are split over a fixed number of chunks, so the summation
-    # order does not depend on how many threads run them.
-    X, Y = _samples(5, 257, 203, 4)
-    N = len(X) + len(Y)
+@pytest.mark.parametrize("unbiased", [True, False], ids=["unbiased", "biased"])
+@pytest.mark.parametrize("size", [(9, 7, 3), (260, 240, 2)], ids=["serial", "parallel"])
+def test_mmd_and_grad_modes_give_the_bits_of_mmd(size, unbiased):
+    n, m, d = size
+    X, Y = _samples(12, n, m, d)
+    k = KERNELS[2]
+    value, gX, gY = mmd(X, Y, k, unbiased, return_grad=True)
+    X_before, Y_before = X.copy(), Y.copy()
+    both = mmd_and_grad(X, Y, k, unbiased, wrt="both")
+    x_only = mmd_and_grad(X, Y, k, unbiased)              # wrt="X" is the default
+    value_only = mmd_and_grad(X, Y, k, unbiased, wrt=None)
+    assert len(both) == 3 and len(x_only) == 2 and isinstance(value_only, float)
+    assert both[0] == x_only[0] == value_only == value
+    np.testing.assert_array_equal(both[1], gX)
+    np.testing.assert_array_equal(both[2], gY)
+    np.testing.assert_array_equal(x_only[1], gX)
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(Y, Y_before)
+    ref = mmd_reference(X, Y, k, unbiased, return_grad=True)
+    assert _rel_err(x_only[1], ref[1]) < 1e-10
+
+
+def test_mmd_and_grad_takes_strided_and_float32_arrays():
+    X, Y = _samples(13, 10, 8, 3)
+    k = KERNELS[3]
+    expected = mmd_and_grad(X, Y, k)
+    Xf = np.asfortranarray(X)
+    Yw = np.zeros((8, 6))
+    Yw[:, ::2] = Y                                     # a strided view
+    got = mmd_and_grad(Xf, Yw[:, ::2], k)
+    assert got[0] == expected[0]
+    np.testing.assert_array_equal(got[1], expected[1])
+    v32, g32 = mmd_and_grad(X.astype(np.float32), Y.astype(np.float32), k)
+    assert g32.dtype == np.float64
+    ref = mmd_reference(X.astype(np.float32).astype(float), Y.astype(np.float32).astype(float), k,
+                        return_grad=True)
+    assert abs(v32 - ref[0]) < 1e-12 and _rel_err(g32, ref[1]) < 1e-10
+
+
+@pytest.mark.parametrize("wrt", ["x", "Y", "all", 1, True])
+def test_mmd_and_grad_names_a_bad_mode(wrt):
+    X, Y = _samples(14, 4, 4, 2)
+    with pytest.raises(ValueError, match=f"wrt must be 'X', 'both' or None, got {wrt!r}"):
+        mmd_and_grad(X, Y, KERNELS[0], wrt=wrt)
+
+
+# Run in a fresh interpreter per thread count: NUMBA_NUM_THREADS is read once,
+# when numba starts its thread pool. Prints the bits of each result in hex.
+_THREADS_SCRIPT = """
+import hashlib, sys
+import numba, numpy as np
+from minivae.mmd import imq_multiscale, gaussian_kernel, mmd, mmd_and_grad
+rng = np.random.default_rng(5)
+X, Y = rng.standard_normal((257, 4)), 0.5 + rng.standard_normal((203, 4))
+out = [str(numba.get_num_threads())]
+for k in (imq_multiscale(d_z=4), gaussian_kernel(gamma=0.3)):
+    for unbiased in (True, False):
+        v, gX, gY = mmd(X, Y, k, unbiased, return_grad=True)
+        v1, gX1 = mmd_and_grad(X, Y, k, unbiased, wrt="X")
+        out += [v.hex(), v1.hex()] + [hashlib.sha256(g.tobytes()).hexdigest() for g in (gX, gY, gX1)]
+print(" ".join(out))
+"""
+
+
+def _results_at_threads(n_threads_list):
+    root = Path(__file__).resolve().parents[1]
+    procs = []
+    for t in n_threads_list:
+        env = dict(os.environ, NUMBA_NUM_THREADS=str(t), PYTHONPATH=str(root))
+        procs.append(subprocess.Popen([sys.executable, "-c", _THREADS_SCRIPT], cwd=root, env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        results.append(out.split())
+    return results
+
+
+def test_result_is_bit_identical_at_1_2_and_16_threads():
+    # The rows are dealt to a fixed number of chunks, added in a fixed order,
+    # so the summation order does not depend on how many threads run them.
+    X = np.random.default_rng(5).standard_normal((257, 4))
+    N = len(X) + 203
     assert N * (N - 1) // 2 > _SERIAL_MAX_PAIRS      # mmd() takes the parallel path
-    k = KERNELS[4]
-    old = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = mmd(X, Y, k, return_grad=True)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        two = mmd(X, Y, k, return_grad=True)
-    finally:
-        numba.set_num_threads(old)
-    assert one[0] == two[0]
-    np.testing.assert_array_equal(one[1], two[1])
-    np.testing.assert_array_equal(one[2], two[2])
-    ref = mmd_reference(X, Y, k, return_grad=True)
-    assert _rel_err(two[1], ref[1]) < 1e-10 and _rel_err(two[2], ref[2]) < 1e-10
-    value_x, grad_x, _ = mmd(X, Y, k, return_grad=True, grad_Y=False)
-    assert value_x == two[0]
-    np.testing.assert_array_equal(grad_x, two[1])
+    assert _N_CHUNKS >= 16
+    one, two, sixteen = _results_at_threads([1, 2, 16])
+    assert (one[0], two[0], sixteen[0]) == ("1", "2", "16")
+    assert one[1:] == two[1:] == sixteen[1:]
+    # The value-only path and the ∂/∂X-only path repeat the same sums.
+    for r in range(4):
+        v, v1, hX, hY, hX1 = one[1 + 5 * r: 6 + 5 * r]
+        assert v == v1 and hX == hX1 and hX != hY
 
 
 @pytest.mark.parametrize("kernel", [KERNELS[2], KERNELS[4]], ids=["gauss-2scales", "imq-multi"])
 def test_serial_and_parallel_bindings_give_the_same_bits(kernel):
     X, Y = _samples(11, 40, 33, 3)
     for unbiased in (True, False):
-        serial = _run_loops(X, Y, kernel, unbiased, 8, _mmd_numba_serial)
-        parallel = _run_loops(X, Y, kernel, unbiased, 8, _mmd_numba)
+        serial = _run_loops(X, Y, kernel, unbiased, _N_CHUNKS, _mmd_numba_serial)
+        parallel = _run_loops(X, Y, kernel, unbiased, _N_CHUNKS, _mmd_numba)
         assert serial[0] == parallel[0]
         np.testing.assert_array_equal(serial[1], parallel[1])
         np.testing.assert_array_equal(serial[2], parallel[2])
@@ -368,7 +443,7 @@ def test_inputs_are_converted():
     (lambda: mmd(np.zeros((0, 2)), np.zeros((1, 2)), unbiased=False), ValueError,
      "X is empty"),
     (lambda: mmd(np.zeros((3, 2)), np.zeros((3, 2)), kernel="imq"), TypeError,
-     "kernel must be a minivae.kernels.Kernel"),
+     "kernel must be a minivae.Kernel"),
     (lambda: mmd(np.zeros((3, 2)), np.zeros((3, 2)), unbiased="yes"), TypeError,
      "unbiased must be True or False"),
     (lambda: mmd(np.zeros((3, 2)), np.zeros((3, 2)), return_grad=True, grad_Y=None), TypeError,
