@@ -28,12 +28,17 @@ from minivae.mmd import (
     _mmd_loops,
     _mmd_numba,
     _mmd_numba_serial,
+    _per_point_loops,
+    _per_point_numba,
+    _per_point_numba_serial,
     gaussian_kernel,
     imq_kernel,
     imq_multiscale,
     kernel_matrix,
     mmd,
     mmd_and_grad,
+    mmd_per_point_and_grad,
+    mmd_per_point_reference,
     mmd_reference,
 )
 from tests.strategies import normal_array, seeds
@@ -220,7 +225,7 @@ def test_mmd_and_grad_names_a_bad_mode(wrt):
 _THREADS_SCRIPT = """
 import hashlib, sys
 import numba, numpy as np
-from minivae.mmd import imq_multiscale, gaussian_kernel, mmd, mmd_and_grad
+from minivae.mmd import imq_multiscale, gaussian_kernel, mmd, mmd_and_grad, mmd_per_point_and_grad
 rng = np.random.default_rng(5)
 X, Y = rng.standard_normal((257, 4)), 0.5 + rng.standard_normal((203, 4))
 out = [str(numba.get_num_threads())]
@@ -229,6 +234,9 @@ for k in (imq_multiscale(d_z=4), gaussian_kernel(gamma=0.3)):
         v, gX, gY = mmd(X, Y, k, unbiased, return_grad=True)
         v1, gX1 = mmd_and_grad(X, Y, k, unbiased, wrt="X")
         out += [v.hex(), v1.hex()] + [hashlib.sha256(g.tobytes()).hexdigest() for g in (gX, gY, gX1)]
+Z, P = rng.standard_normal((80, 30, 3)), rng.standard_normal((80, 30, 3))
+values, grad_Z = mmd_per_point_and_grad(Z, P, gaussian_kernel(gamma=0.5))
+out += [hashlib.sha256(a.tobytes()).hexdigest() for a in (values, grad_Z)]
 print(" ".join(out))
 """
 
@@ -254,6 +262,7 @@ def test_result_is_bit_identical_at_1_2_and_16_threads():
     X = np.random.default_rng(5).standard_normal((257, 4))
     N = len(X) + 203
     assert N * (N - 1) // 2 > _SERIAL_MAX_PAIRS      # mmd() takes the parallel path
+    assert 80 * (60 * 59 // 2) > _SERIAL_MAX_PAIRS   # and so does the per-point call
     assert _N_CHUNKS >= 16
     one, two, sixteen = _results_at_threads([1, 2, 16])
     assert (one[0], two[0], sixteen[0]) == ("1", "2", "16")
@@ -262,6 +271,7 @@ def test_result_is_bit_identical_at_1_2_and_16_threads():
     for r in range(4):
         v, v1, hX, hY, hX1 = one[1 + 5 * r: 6 + 5 * r]
         assert v == v1 and hX == hX1 and hX != hY
+    assert len(one) == 1 + 5 * 4 + 2
 
 
 @pytest.mark.parametrize("kernel", [KERNELS[2], KERNELS[4]], ids=["gauss-2scales", "imq-multi"])
@@ -471,3 +481,94 @@ def test_biased_estimator_accepts_single_samples():
     X, Y = np.array([[0.0, 0.0]]), np.array([[1.0, 1.0]])
     # One point each: V = k(x,x) + k(y,y) − 2k(x,y) = 2 − 2·C/(C + 2) with C = 1.
     assert mmd(X, Y, imq_kernel(1.0), unbiased=False) == pytest.approx(2 - 2 / 3, abs=1e-15)
+
+
+# --------------------------------------------------------------------------
+# Per-point MMD² (the thesis's WAE variant): one MMD² per row, batched
+# --------------------------------------------------------------------------
+
+def _per_point_samples(seed, n, S, M, d):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, S, d)), 0.5 + 1.3 * rng.standard_normal((n, M, d))
+
+
+@pytest.mark.parametrize("unbiased", [True, False], ids=["unbiased", "biased"])
+@pytest.mark.parametrize("kernel", KERNELS, ids=KERNEL_IDS)
+@given(seed=seeds, n=st.integers(1, 6), S=st.integers(2, 9), M=st.integers(2, 9), d=dims)
+@example(seed=0, n=1, S=2, M=2, d=1)
+def test_per_point_matches_its_reference_and_mmd_row_by_row(kernel, unbiased, seed, n, S, M, d):
+    Z, Y = _per_point_samples(seed, n, S, M, d)
+    values, grad_Z = mmd_per_point_and_grad(Z, Y, kernel, unbiased)
+    ref_values, ref_grad = mmd_per_point_reference(Z, Y, kernel, unbiased)
+    assert values.shape == (n,) and grad_Z.shape == (n, S, d)
+    for i in range(n):
+        scale = _value_scale(Z[i], Y[i], kernel, unbiased)
+        assert abs(values[i] - ref_values[i]) <= 1e-10 * scale
+        assert _rel_err(grad_Z[i], ref_grad[i]) < 1e-10
+        # The reference is mmd_reference row by row.
+        row_value, row_grad, _ = mmd_reference(Z[i], Y[i], kernel, unbiased, return_grad=True)
+        assert ref_values[i] == row_value
+        np.testing.assert_array_equal(ref_grad[i], row_grad)
+    # Bindings: serial, parallel and the row loop run as plain Python agree bitwise.
+    ZT = np.ascontiguousarray(np.concatenate([Z, Y], axis=1).transpose(0, 2, 1))
+    args = (ZT, S, _KINDS.index(kernel.kind), np.asarray(kernel.scales), unbiased)
+    for loops in (_per_point_numba, _per_point_numba_serial, _per_point_loops):
+        other_values, other_grad = loops(*args)
+        np.testing.assert_array_equal(other_values, values)
+        np.testing.assert_array_equal(other_grad, grad_Z)
+
+
+def test_per_point_rows_do_not_depend_on_the_other_rows():
+    Z, Y = _per_point_samples(21, 50, 40, 40, 2)     # large enough for the parallel path
+    assert 50 * (80 * 79 // 2) > _SERIAL_MAX_PAIRS
+    k = KERNELS[1]
+    values, grad_Z = mmd_per_point_and_grad(Z, Y, k)
+    for i in (0, 17, 49):
+        alone_values, alone_grad = mmd_per_point_and_grad(Z[i:i + 1], Y[i:i + 1], k)
+        assert alone_values[0] == values[i]
+        np.testing.assert_array_equal(alone_grad[0], grad_Z[i])
+    ref_values, ref_grad = mmd_per_point_reference(Z, Y, k)
+    np.testing.assert_allclose(values, ref_values, rtol=0, atol=1e-12)
+    assert _rel_err(grad_Z, ref_grad) < 1e-10
+
+
+@pytest.mark.parametrize("unbiased", [True, False], ids=["unbiased", "biased"])
+@pytest.mark.parametrize("kernel", [KERNELS[2], KERNELS[4]], ids=["gauss-2scales", "imq-multi"])
+@given(seed=seeds, n=st.integers(1, 3), S=st.integers(2, 5), d=st.integers(1, 3))
+def test_per_point_gradient_matches_finite_differences(kernel, unbiased, seed, n, S, d):
+    Z, Y = _per_point_samples(seed, n, S, S + 1, d)
+    weights = np.random.default_rng(seed).standard_normal(n)   # so that rows cannot cancel
+
+    def func():
+        values, grad_Z = mmd_per_point_and_grad(Z, Y, kernel, unbiased)
+        return float(weights @ values), {"Z": weights[:, None, None] * grad_Z}
+
+    check_gradients(func, {"Z": Z}).assert_ok(1e-6)
+
+
+def test_per_point_takes_float32_and_strided_draws():
+    Z, Y = _per_point_samples(22, 4, 6, 5, 2)
+    k = KERNELS[3]
+    expected = mmd_per_point_and_grad(Z, Y, k)
+    # (S, n, d) draws, as a WAE lays out ε, viewed as (n, S, d): not contiguous.
+    got = mmd_per_point_and_grad(np.ascontiguousarray(Z.transpose(1, 0, 2)).transpose(1, 0, 2), Y, k)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+    v32, g32 = mmd_per_point_and_grad(Z.astype(np.float32), Y.astype(np.float32), k)
+    assert v32.dtype == g32.dtype == np.float64
+    np.testing.assert_allclose(v32, expected[0], atol=1e-6)
+
+
+@pytest.mark.parametrize("Z_shape, Y_shape, unbiased, message", [
+    ((3, 4), (3, 4, 2), True, r"Z and Y must be 3-D arrays .*got Z with shape \(3, 4\)"),
+    ((3, 4, 2), (2, 4, 2), True, r"same number of rows and dimensions, got Z with shape \(3, 4, 2\) "
+                                 r"and Y with shape \(2, 4, 2\)"),
+    ((3, 4, 2), (3, 4, 3), True, "same number of rows and dimensions"),
+    ((3, 1, 2), (3, 4, 2), True, r"unbiased MMD² needs at least 2 draws per row, got Z with shape \(3, 1, 2\)"),
+    ((3, 4, 2), (3, 0, 2), False, "biased MMD² needs at least 1 draws per row"),
+])
+def test_per_point_bad_shapes_are_named(Z_shape, Y_shape, unbiased, message):
+    Z, Y = np.zeros(Z_shape), np.ones(Y_shape)
+    for func in (mmd_per_point_and_grad, mmd_per_point_reference):
+        with pytest.raises(ValueError, match=message):
+            func(Z, Y, KERNELS[0], unbiased)
