@@ -511,6 +511,10 @@ def test_per_point_matches_its_reference_and_mmd_row_by_row(kernel, unbiased, se
         row_value, row_grad, _ = mmd_reference(Z[i], Y[i], kernel, unbiased, return_grad=True)
         assert ref_values[i] == row_value
         np.testing.assert_array_equal(ref_grad[i], row_grad)
+        # A row is the single-chunk serial loop that mmd_and_grad runs on small problems.
+        fast_value, fast_grad = mmd_and_grad(Z[i], Y[i], kernel, unbiased)
+        assert fast_value == values[i]
+        np.testing.assert_array_equal(fast_grad, grad_Z[i])
     # Bindings: serial, parallel and the row loop run as plain Python agree bitwise.
     ZT = np.ascontiguousarray(np.concatenate([Z, Y], axis=1).transpose(0, 2, 1))
     args = (ZT, S, _KINDS.index(kernel.kind), np.asarray(kernel.scales), unbiased)
