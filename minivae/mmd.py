@@ -59,6 +59,7 @@ Example
 """
 
 import numbers
+import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -671,12 +672,30 @@ def _mmd_loops(ZT, n, kind, scales, unbiased, n_chunks, grad_mode):
 # rounding instead of two); no assumption about NaN, inf or the order of sums.
 _FLAGS = dict(error_model="numpy", fastmath={"contract"})
 _mmd_numba = compile_kernel(_mmd_loops, parallel=True, **_FLAGS)
+
+
+def _copy_for_second_binding(loops, suffix):
+    """The same function under the qualified name ``<name><suffix>``, for a second binding.
+
+    numba's on-disk cache files compiled code under the function's qualified
+    name and argument types, not under its compile options, so a parallel and a
+    serial binding of one function would load each other's machine code (the
+    "parallel" one then runs on one thread, or the other way round). The copy
+    shares the code and globals, and gets a cache file of its own.
+    """
+    copy = types.FunctionType(loops.__code__, loops.__globals__, loops.__name__ + suffix,
+                              loops.__defaults__, loops.__closure__)
+    copy.__qualname__ = loops.__qualname__ + suffix
+    copy.__doc__ = loops.__doc__
+    return copy
+
+
 # The same loops on one thread, for small problems such as a WAE minibatch of
 # 100: there, waking and joining the worker threads costs more than the pairs
 # themselves, and far more on a busy machine, where a parallel region waits for
 # every one of its threads to be scheduled. Given the same chunk count, the
 # same bits as the parallel binding (tested).
-_mmd_numba_serial = compile_kernel(_mmd_loops, **_FLAGS)
+_mmd_numba_serial = compile_kernel(_copy_for_second_binding(_mmd_loops, "_serial"), **_FLAGS)
 
 # Up to this many unordered pairs (about n + m = 450) mmd() runs serially, on
 # one chunk: chunks there only cost buffers and a final reduction (about 12 %
@@ -712,15 +731,19 @@ def _per_point_loops(ZT, S, kind, scales, unbiased):
     n_rows, d, N = ZT.shape
     values = np.empty(n_rows)
     grad = np.empty((n_rows, S, d))
+    # One chunk, gradient with respect to X (grad_mode 1). Typed int64 rather
+    # than literal 1s, which would make numba compile a second specialisation
+    # of the loops with the constants folded in.
+    one_chunk = np.int64(1)
+    grad_x_only = np.int64(1)
     for i in prange(n_rows):
-        value, g = _mmd_numba_serial(ZT[i], S, kind, scales, unbiased, 1, 1)
+        value, g = _mmd_numba_serial(ZT[i], S, kind, scales, unbiased, one_chunk, grad_x_only)
         values[i] = value
         grad[i] = g
     return values, grad
 
 
 _per_point_numba = compile_kernel(_per_point_loops, parallel=True, **_FLAGS)
-_per_point_numba_serial = compile_kernel(_per_point_loops, **_FLAGS)
 
 
 # --------------------------------------------------------------------------
@@ -1002,6 +1025,6 @@ def mmd_per_point_and_grad(Z, Y, kernel, unbiased=True):
     ZT[:, :, :S] = Z.transpose(0, 2, 1)
     ZT[:, :, S:] = Y.transpose(0, 2, 1)
     scales = np.asarray(kernel.scales, dtype=np.float64)
-    pairs = n * (N * (N - 1) // 2)
-    loops = _per_point_numba_serial if pairs <= _SERIAL_MAX_PAIRS else _per_point_numba
-    return loops(ZT, S, _KINDS.index(kernel.kind), scales, unbiased)
+    # Always the parallel binding: a per-point batch is n·S² pairs, large enough
+    # that starting the threads costs little.
+    return _per_point_numba(ZT, S, _KINDS.index(kernel.kind), scales, unbiased)
