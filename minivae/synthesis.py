@@ -38,7 +38,8 @@ from .losses import bernoulli_nll
 from .nn import sigmoid
 from .optim import Adam
 
-__all__ = ["synthesize", "fidelity_report", "FidelityReport", "LogisticRegression", "rank_auc"]
+__all__ = ["synthesize", "fidelity_report", "FidelityReport", "LogisticRegression", "rank_auc",
+           "plot_marginals", "plot_correlations"]
 
 
 def synthesize(model, n_samples, preprocessing=None, random_state=None, noise=False):
@@ -317,3 +318,83 @@ def fidelity_report(real, synthetic, y_real=None, y_synthetic=None, X_test=None,
         report.auc_real = rank_auc(y_test, make().fit(real, y_real).decision_function(X_test))
         report.auc_synthetic = rank_auc(y_test, make().fit(synthetic, y_synthetic).decision_function(X_test))
     return report
+
+
+# ---------------------------------------------------------------------- figures
+def plot_marginals(real, synthetic, y_real=None, y_synthetic=None, feature_names=None,
+                   class_names=None, n_cols=4, bins=40):
+    """Histograms of every column, real (filled) against synthetic (outline), class by class.
+
+    The bins span the 0.5 % to 99.5 % quantiles of the real column, so that a
+    few extreme rows do not squeeze the rest into one bin.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from .plotting import pyplot
+
+    plt = pyplot()
+    real = check_array(real, name="real")
+    synthetic = check_array(synthetic, name="synthetic", n_features=real.shape[1], estimator="real data")
+    d = real.shape[1]
+    names = [f"x{j}" for j in range(d)] if feature_names is None else list(feature_names)
+    if y_real is None:
+        groups = [("all", real, synthetic)]
+    else:
+        y_real, y_synthetic = np.asarray(y_real), np.asarray(y_synthetic)
+        classes = np.unique(y_real)
+        labels = [str(c) for c in classes] if class_names is None else list(class_names)
+        groups = [(lab, real[y_real == c], synthetic[y_synthetic == c]) for lab, c in zip(labels, classes)]
+    n_rows = int(np.ceil(d / n_cols))
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(3.2 * n_cols, 2.6 * n_rows), squeeze=False)
+    for j, ax in enumerate(axes.ravel()):
+        if j >= d:
+            ax.set_axis_off()
+            continue
+        lo, hi = np.quantile(real[:, j], [0.005, 0.995])
+        edges = np.linspace(lo, hi, bins + 1)
+        for k, (label, r, s) in enumerate(groups):
+            color = f"C{k}"
+            ax.hist(np.clip(r[:, j], lo, hi), bins=edges, density=True, alpha=0.35, color=color,
+                    label=f"real {label}")
+            ax.hist(np.clip(s[:, j], lo, hi), bins=edges, density=True, histtype="step", lw=1.5,
+                    color=color, label=f"synthetic {label}")
+        ax.set_xlabel(names[j])
+        ax.set_ylabel("density")
+    axes.ravel()[0].legend(fontsize="x-small")
+    fig.suptitle("Marginals: real (filled) vs synthetic (outline); values beyond the "
+                 "0.5-99.5 % quantiles are piled at the edges")
+    fig.tight_layout()
+    return fig
+
+
+def plot_correlations(report, class_names=None):
+    """The real and synthetic correlation matrices of a :class:`FidelityReport` and their difference.
+
+    One row per class; columns: real, synthetic, real − synthetic.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from .plotting import pyplot
+
+    plt = pyplot()
+    names = report.feature_names
+    labels = [str(c) for c in report.classes] if class_names is None else list(class_names)
+    n = len(report.classes)
+    fig, axes = plt.subplots(n, 3, figsize=(12, 3.8 * n), squeeze=False)
+    for g in range(n):
+        panels = (report.corr_real[g], report.corr_synthetic[g], report.corr_real[g] - report.corr_synthetic[g])
+        titles = ("real", "synthetic",
+                  f"real - synthetic (Frobenius {report.corr_frobenius[g]:.2f}, max {report.corr_max_abs[g]:.2f})")
+        for ax, C, title in zip(axes[g], panels, titles):
+            im = ax.imshow(C, vmin=-1, vmax=1, cmap="RdBu_r")
+            ax.set_xticks(range(len(names)), names, rotation=90, fontsize="small")
+            ax.set_yticks(range(len(names)), names, fontsize="small")
+            ax.set_xlabel("column")
+            ax.set_ylabel("column")
+            ax.set_title(f"{labels[g]}: {title}", fontsize="small")
+        fig.colorbar(im, ax=axes[g].tolist(), label="Pearson correlation", shrink=0.8)
+    return fig

@@ -35,8 +35,7 @@
 # word t or the padding token). The decoder outputs P·C logits f(z), read as
 # P independent categorical distributions:
 #
-# $$p(x \mid z) = \prod_{p=1}^{P} \mathrm{softmax}(f_p(z))[x_p], \qquad
-#   -\ln p(x \mid z) = -\sum_p \ln \mathrm{softmax}(f_p(z))[x_p],$$
+#     p(x | z) = Π_p softmax(f_p(z))[x_p],     −ln p(x | z) = −Σ_p ln softmax(f_p(z))[x_p],
 #
 # the categorical counterpart of (2.33) (`minivae.losses.categorical_nll`,
 # stable for logits of ±10⁴), switched on by
@@ -216,10 +215,21 @@ print(f"\ntotal time {time.perf_counter() - t_start:.1f} s")
 #   is what makes the whole prior region, not only the training codes, decode
 #   to sentences. This is Bowman et al.'s point, here with numbers.
 #
-# A full run printed: reconstruction accuracy VAE train 0.966 / test 0.894,
-# AE 1.000 / 0.977; grammatical interpolations VAE 0.78, AE 0.60; grammatical
-# prior samples VAE 0.64, AE 0.12 (an earlier run on 2,000 sentences; see the
-# printed lines for yours).
+# A full run printed (2,000 training sentences, 100 pairs, 67 s):
+#
+# | | VAE | AE (β = 0) |
+# |---|---|---|
+# | words reconstructed, training sentences | 0.965 | 1.000 |
+# | words reconstructed, test sentences | 0.898 | 0.966 |
+# | KL per sentence (nats) / median σ | 6.6 / 0.77 | 814 / 0.0017 |
+# | grammatical interpolations (interior points) | **0.838** | 0.622 |
+# | grammatical samples from N(0, I) | **0.636** | 0.104 |
+#
+# The VAE's failures are mostly unfinished sentences ("a big dog sees a big
+# white"): the greedy decoder puts padding where a noun should be, since each
+# position is decoded on its own, without the previous words; a recurrent
+# decoder (Bowman et al.'s LSTM) sees those. The autoencoder's failures break
+# agreement ("the big white girls sees the pear").
 #
 # Reference: Bowman, S. R., Vilnis, L., Vinyals, O., Dai, A. M., Jozefowicz, R. &
 # Bengio, S. (2016). Generating sentences from a continuous space. CoNLL.
