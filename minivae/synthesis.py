@@ -384,17 +384,17 @@ def plot_correlations(report, class_names=None):
     names = report.feature_names
     labels = [str(c) for c in report.classes] if class_names is None else list(class_names)
     n = len(report.classes)
-    fig, axes = plt.subplots(n, 3, figsize=(12, 3.8 * n), squeeze=False)
+    fig, axes = plt.subplots(n, 3, figsize=(13, 4.6 * n), squeeze=False, layout="constrained")
     for g in range(n):
         panels = (report.corr_real[g], report.corr_synthetic[g], report.corr_real[g] - report.corr_synthetic[g])
-        titles = ("real", "synthetic",
-                  f"real - synthetic (Frobenius {report.corr_frobenius[g]:.2f}, max {report.corr_max_abs[g]:.2f})")
-        for ax, C, title in zip(axes[g], panels, titles):
+        titles = ("real", "synthetic", f"real − synthetic\n(Frobenius {report.corr_frobenius[g]:.2f}, "
+                                       f"max {report.corr_max_abs[g]:.2f})")
+        for k, (ax, C, title) in enumerate(zip(axes[g], panels, titles)):
             im = ax.imshow(C, vmin=-1, vmax=1, cmap="RdBu_r")
             ax.set_xticks(range(len(names)), names, rotation=90, fontsize="small")
-            ax.set_yticks(range(len(names)), names, fontsize="small")
+            ax.set_yticks(range(len(names)), names if k == 0 else [], fontsize="small")
             ax.set_xlabel("column")
-            ax.set_ylabel("column")
+            ax.set_ylabel("column" if k == 0 else "row: same columns")
             ax.set_title(f"{labels[g]}: {title}", fontsize="small")
         fig.colorbar(im, ax=axes[g].tolist(), label="Pearson correlation", shrink=0.8)
     return fig

@@ -191,3 +191,23 @@ def test_report_checks_its_arguments(kwargs, message):
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         fidelity_report(**args)
+
+
+# ---------------------------------------------------------------------- figures
+def test_figures_are_returned_with_labelled_axes():
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    from minivae.synthesis import plot_correlations, plot_marginals
+
+    rng = np.random.default_rng(6)
+    real, y = table(100, rng)
+    (good, y_good), _ = good_and_bad(rng)
+    names = ["a", "b", "c"]
+    figures = [plot_marginals(real, good, y, y_good, feature_names=names, n_cols=2),
+               plot_correlations(fidelity_report(real, good, y, y_good, feature_names=names))]
+    for fig in figures:
+        assert isinstance(fig, Figure)
+        shown = [ax for ax in fig.axes if ax.axison and ax.get_images() + ax.patches[:1]]
+        assert shown and all(ax.get_xlabel() and ax.get_ylabel() for ax in shown)
+        plt.close(fig)
