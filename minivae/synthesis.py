@@ -53,7 +53,7 @@ def synthesize(model, n_samples, preprocessing=None, random_state=None, noise=Fa
         Number of rows.
     preprocessing : object with ``inverse_transform``, optional
         What turned the table into the model's training data (e.g.
-        :class:`minivae.datasets.Standardizer`, log1p columns included);
+        :class:`minivae.preprocessing.Standardizer`, log1p columns included);
         its ``inverse_transform`` maps the samples back.
     random_state : None, int or numpy.random.Generator
     noise : bool

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from minivae.models import VAE
-from minivae.sentences import (
+from minivae.datasets.text import (
     MAX_WORDS,
     PAD,
     VOCABULARY,

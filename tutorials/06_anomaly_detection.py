@@ -36,7 +36,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minivae import datasets, experiments
+from minivae import datasets, experiments, preprocessing
 from minivae.anomaly import (
     AnomalyDetector,
     MeanDistance,
@@ -251,7 +251,7 @@ if have_data:
         r = experiments.run_cell(d, "vae", nz, nh, quick=True, data=(X, y, cols), return_scores=True)
         f, t, _ = roc_curve(r["y_test"], r["scores"])
         ax.plot(f, t, label=f"VAE nz={nz}, nh={nh}: {r['auc']:.3f} ({r['active_units']} active)")
-        Z = datasets.Standardizer().fit(X[y == 0]).transform(X)
+        Z = preprocessing.Standardizer().fit(X[y == 0]).transform(X)
         for name, base in (("PCA k=nz", PCAReconstruction(nz)), ("mean distance", MeanDistance())):
             s = base.fit(Z[y == 0]).anomaly_score(Z)
             f, t, _ = roc_curve(y, s)

@@ -20,18 +20,18 @@
 #
 # ## 1. The language
 #
-# `minivae.sentences.make_sentences` draws sentences from a built-in grammar:
+# `minivae.datasets.text.make_sentences` draws sentences from a built-in grammar:
 # "determiner [size] [colour] noun verb determiner [size] [colour] noun",
 # with number agreement ("the cat sees", "the cats see", no "a cats"),
 # adjective order (size before colour), and verbs that choose their objects
-# (only food is eaten, a cake is not chased). `minivae.sentences.is_grammatical`
+# (only food is eaten, a cake is not chased). `minivae.datasets.text.is_grammatical`
 # checks those rules, so "how many interpolated sentences are grammatical" is
 # a number, not an impression.
 #
 # ## 2. A categorical decoder
 #
 # A sentence of at most P = 9 words from a vocabulary of C = 31 becomes P
-# one-hot groups of C (`minivae.sentences.encode_sentences`; position t holds
+# one-hot groups of C (`minivae.datasets.text.encode_sentences`; position t holds
 # word t or the padding token). The decoder outputs P·C logits f(z), read as
 # P independent categorical distributions:
 #
@@ -43,7 +43,7 @@
 # tutorial 02: the encoder (2.26), the prior N(0, I) (2.27), the
 # reparametrisation (2.32) and the ELBO (2.25) with the closed-form KL (2.31).
 # A greedy decoder reads off the most probable word at each position and stops
-# at the first padding token (`minivae.sentences.decode_sentences`).
+# at the first padding token (`minivae.datasets.text.decode_sentences`).
 #
 # ## 3. The comparison
 #
@@ -65,7 +65,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from minivae.models import VAE
-from minivae.sentences import (
+from minivae.datasets.text import (
     VOCABULARY,
     decode_sentences,
     encode_sentences,
@@ -141,7 +141,7 @@ for name, m in models.items():
 #
 # For pairs of *test* sentences, the posterior means μ(a) and μ(b) are joined
 # by z_t = (1 − t) μ(a) + t μ(b), t = 0, 1/6, ..., 1
-# (`minivae.sentences.interpolate_sentences`), and every z_t is decoded
+# (`minivae.datasets.text.interpolate_sentences`), and every z_t is decoded
 # greedily. A `*` marks a sentence the grammar rejects.
 
 # %%

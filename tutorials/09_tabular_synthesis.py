@@ -39,7 +39,7 @@
 # The preprocessing is anything with `inverse_transform`; here a signed log
 # sign(x)·ln(1 + |x|) on the five heavy-tailed columns (skewness, kurtosis and
 # the DM-SNR mean and std reach hundreds), then standardisation
-# (`minivae.datasets.Standardizer`). A Gaussian decoder cannot put a long tail
+# (`minivae.preprocessing.Standardizer`). A Gaussian decoder cannot put a long tail
 # on a column by itself; the log gives it one.
 
 # %%
@@ -50,7 +50,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minivae.datasets import HTRU2_FEATURE_NAMES, Standardizer, load_htru2
+from minivae.datasets import HTRU2_FEATURE_NAMES, load_htru2
+from minivae.preprocessing import Standardizer
 from minivae.models import VAE
 from minivae.synthesis import fidelity_report, plot_correlations, plot_marginals, synthesize
 

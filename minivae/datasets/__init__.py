@@ -14,6 +14,10 @@ One module per job; every public name is available as ``minivae.datasets.<name>`
     ("dynamically") binarised MNIST of the VampPrior experiments.
 ``split``
     ``train_validation_split``: a seeded held-out validation set.
+``text``
+    ``make_sentences`` (a small corpus from a built-in grammar), ``is_grammatical``,
+    ``encode_sentences`` / ``decode_sentences`` (fixed-length one-hot words) and
+    the helpers of the sentence-interpolation task (tutorial 08).
 ``_files``
     Where data lives and how it arrives: ``get_data_home`` (``data_home``
     argument, else ``$MINIVAE_DATA``, else ``~/.minivae/data``; the layout is
@@ -26,10 +30,9 @@ One module per job; every public name is available as ``minivae.datasets.<name>`
     the files downloaded there; it may be shared and read-only.
 
 The standardisation used by the anomaly experiments lives in
-``minivae.preprocessing.Standardizer`` (re-exported here for older code).
+``minivae.preprocessing.Standardizer``.
 """
 
-from ..preprocessing import Standardizer  # noqa: F401  (moved; re-exported for older code)
 from ._files import ChecksumError, DataFileError, Dataset, get_cache_home, get_data_home
 from .mnist import binarize, binarized_epochs, load_mnist
 from .split import train_validation_split
@@ -45,7 +48,14 @@ from .uci import (
     load_kddcup99,
 )
 
+
+from .text import decode_sentences, encode_sentences, is_grammatical, make_sentences
+
 __all__ = [
+    "make_sentences",
+    "is_grammatical",
+    "encode_sentences",
+    "decode_sentences",
     "normal_1d",
     "normal_2d",
     "linear_2d",

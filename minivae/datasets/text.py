@@ -40,8 +40,8 @@ Bowman, S. R., Vilnis, L., Vinyals, O., Dai, A. M., Jozefowicz, R. & Bengio, S.
 
 import numpy as np
 
-from ._validation import check_array, check_positive_int, check_random_state
-from .losses import categorical_argmax
+from .._validation import check_array, check_positive_int, check_random_state
+from ..losses import categorical_argmax
 
 __all__ = [
     "VOCABULARY",
@@ -221,7 +221,7 @@ def encode_sentences(texts, max_words=MAX_WORDS):
         for t, word in enumerate(words):
             if word not in _INDEX or word == PAD:
                 raise ValueError(f"texts[{row}] has the word {word!r}, which is not in the vocabulary "
-                                 f"(minivae.sentences.VOCABULARY): {text!r}")
+                                 f"(minivae.datasets.text.VOCABULARY): {text!r}")
             X[row, t, 0] = 0.0
             X[row, t, _INDEX[word]] = 1.0
     return X.reshape(len(texts), P * V)
