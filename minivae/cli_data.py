@@ -236,12 +236,9 @@ def _make_user_model(args):
         return models.VAE(sigma2=args.sigma2, **common)
     if args.model == "wae":
         return models.WAE(sigma2=args.sigma2, kernel=args.kernel, lam=args.lam, **common)
-    name = {"emvae": "EMVAE", "vampprior": "VampPrior"}[args.model]
-    cls = getattr(models, name, None)
-    if cls is None:
-        raise DataError(f"--model {args.model}: this minivae has no {name} model")
-    extra = {"n_components": args.components} if args.model == "emvae" else {}
-    return cls(sigma2=args.sigma2, **extra, **common)
+    if args.model == "emvae":
+        return models.EMVAE(sigma2=args.sigma2, n_components=args.components, **common)
+    return models.VampPriorVAE(sigma2=args.sigma2, n_pseudo=args.pseudo_inputs, **common)
 
 
 def _run(command, body, args):
@@ -332,6 +329,8 @@ def add_data_parsers(subparsers):
     train.add_argument("--kernel", choices=("gaussian", "imq"), default="imq", help="WAE kernel")
     train.add_argument("--lam", type=float, default=1.0, help="WAE MMD weight λ (default: 1)")
     train.add_argument("--components", type=int, default=2, help="EMVAE mixture components")
+    train.add_argument("--pseudo-inputs", type=int, default=50,
+                       help="VampPrior pseudo-inputs K (default: 50)")
     train.add_argument("--no-standardize", action="store_true",
                        help="train on the raw columns (default: standardise them)")
     train.add_argument("--log1p", default="",

@@ -117,3 +117,34 @@ def test_read_table_reports_errors_as_data_errors(tmp_path):
     X, names = read_table(tmp_path / "ok.csv")
     np.testing.assert_array_equal(X, [[1, 2], [3, 4]])
     assert names == ["a", "b"]
+
+
+@pytest.mark.parametrize("model_name, cls", [("vae", "VAE"), ("wae", "WAE"), ("emvae", "EMVAE"),
+                                              ("vampprior", "VampPriorVAE")])
+def test_every_model_trains_scores_and_samples_from_the_command_line(tmp_path, model_name, cls):
+    data = _csv(tmp_path / "data.csv", _data(n=120))
+    model = tmp_path / "model.npz"
+    assert _main(["train", "--model", model_name, data, "-o", model, "--epochs", "2",
+                  "--hidden", "6", "--pseudo-inputs", "5"]) == 0
+    assert type(models.load(model)).__name__ == cls
+    assert _main(["score", model, data, "-o", tmp_path / "s.csv"]) == 0
+    assert read_table(tmp_path / "s.csv")[0].shape == (120, 1)
+    assert _main(["sample", model, "-n", "7", "-o", tmp_path / "x.csv"]) == 0
+    assert read_table(tmp_path / "x.csv")[0].shape == (7, 3)
+
+
+def test_reproduce_is_wired_into_the_main_command(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "minivae", "reproduce", "htru2", "--runs", "1",
+                           "--quick", "--models", "vae", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600,
+                          env=dict(os.environ, MPLBACKEND="Agg"))
+    if "MINIVAE_DATA" not in os.environ:
+        pytest.skip("MINIVAE_DATA is not set: no HTRU2 file to reproduce on")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (out / "results.md").exists() and (out / "results.json").exists()
+    assert "Traceback" not in proc.stderr
