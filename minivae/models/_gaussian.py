@@ -166,6 +166,17 @@ class GaussianLatentModel(BaseModel):
         """L draws of ε shared by every row of a call: shape (L, 1, n_latent)."""
         return rng.standard_normal((n_mc, 1, self.n_latent), dtype=self._dtype)
 
+    def _blocks(self, X, n_mc, rows_per_block=None):
+        """The rows of X in blocks of about 4·10⁶ floats of work, each encoded.
+
+        Yields ``(rows, X_block, mu, log_sigma)`` with ``rows`` the block's slice of X.
+        """
+        size = self._rows_per_block(n_mc, rows_per_block)
+        for start in range(0, X.shape[0], size):
+            xb = X[start:start + size]
+            mu, log_sigma, _ = self._encode(xb)
+            yield slice(start, start + size), xb, mu, log_sigma
+
     def _rows_per_block(self, n_mc, rows_per_block):
         if rows_per_block is None:
             width = max(self.n_features_in_, self.n_latent, *self._hidden)
@@ -263,12 +274,9 @@ class GaussianLatentModel(BaseModel):
         L = check_positive_int(n_mc, "n_mc")
         eps = self._shared_eps(L, check_random_state(random_state))
         out = np.empty(X.shape[0], dtype=np.float64)
-        rows = self._rows_per_block(L, None)
-        for start in range(0, X.shape[0], rows):
-            xb = X[start:start + rows]
-            mu, log_sigma, _ = self._encode(xb)
+        for rows, xb, mu, log_sigma in self._blocks(X, L):
             z = reparametrise(mu, log_sigma, eps)
             x_hat = self._decode(z.reshape(-1, self.n_latent)).reshape(L, xb.shape[0], -1)
             r = x_hat - xb
-            out[start:start + rows] = np.einsum("lnd,lnd->n", r, r) / L
+            out[rows] = np.einsum("lnd,lnd->n", r, r) / L
         return out

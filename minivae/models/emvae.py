@@ -22,6 +22,7 @@ all rows and components is the compiled kernel of :mod:`minivae.estep`.
 """
 
 import numpy as np
+from scipy.special import logsumexp
 
 from .._validation import (
     check_array,
@@ -462,8 +463,7 @@ class EMVAE(GaussianLatentModel):
             xb = X[start:start + rows]
             mu, log_sigma, _, z, _, nll, _, _, _, _ = self._forward(xb, eps)
             log_w = -nll + log_standard_normal(z) - log_normal_from_eps(eps, log_sigma)   # (L, K, n)
-            m = log_w.max(axis=0)
-            log_p[start:start + rows] = (m + np.log(np.exp(log_w - m).sum(axis=0)) - np.log(L)).T
+            log_p[start:start + rows] = (logsumexp(log_w, axis=0) - np.log(L)).T
         return e_step(log_p, self._log_alpha())[1]
 
     def reconstruction_error(self, X, n_mc=1, random_state=0):

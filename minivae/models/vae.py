@@ -191,12 +191,9 @@ class VAE(GaussianLatentModel):
         L = check_positive_int(n_mc, "n_mc")
         eps = self._shared_eps(L, check_random_state(random_state))
         out = np.empty(X.shape[0], dtype=np.float64)
-        rows = self._rows_per_block(L, None)
-        for start in range(0, X.shape[0], rows):
-            xb = X[start:start + rows]
-            mu, log_sigma, _ = self._encode(xb)
+        for rows, xb, mu, log_sigma in self._blocks(X, L):
             nll = self._decode_nll(xb, reparametrise(mu, log_sigma, eps))
-            out[start:start + rows] = -nll.mean(axis=0) - self._kl(mu, log_sigma, eps)
+            out[rows] = -nll.mean(axis=0) - self._kl(mu, log_sigma, eps)
         return out
 
     def _log_weights(self, X, mu, log_sigma, eps):
@@ -221,13 +218,10 @@ class VAE(GaussianLatentModel):
         X = self._validate_X(X, scored=True)
         K = check_positive_int(n_mc, "n_mc")
         eps = self._shared_eps(K, check_random_state(random_state))
-        rows = self._rows_per_block(K, rows_per_block)
         out = np.empty(X.shape[0], dtype=np.float64)
-        for start in range(0, X.shape[0], rows):
-            xb = X[start:start + rows]
-            mu, log_sigma, _ = self._encode(xb)
+        for rows, xb, mu, log_sigma in self._blocks(X, K, rows_per_block):
             log_w = self._log_weights(xb, mu, log_sigma, eps)
-            out[start:start + rows] = logsumexp(log_w, axis=0) - np.log(K)
+            out[rows] = logsumexp(log_w, axis=0) - np.log(K)
         return out
 
     def score_samples(self, X, n_mc=100, random_state=0):
