@@ -21,6 +21,7 @@ out in docs/equations.md.
 """
 
 import numpy as np
+from scipy.special import log_softmax
 
 from .nn import sigmoid, softplus
 
@@ -187,9 +188,8 @@ def categorical_nll(x, logits, n_classes):
     -----
     The categorical counterpart of (2.33): p(x|z) = Π_p Cat(x_p | softmax(f_p(z))),
     each position independent given z. The log-softmax subtracts each group's
-    maximum before exp (log-sum-exp), so logits of ±1e4 neither overflow nor
-    give 0·∞ = NaN: the largest shifted logit is exactly 0 and exp(0) = 1 is
-    in every normaliser.
+    maximum before exp (log-sum-exp, here ``scipy.special.log_softmax``), so
+    logits of ±1e4 neither overflow nor give 0·∞ = NaN.
 
     References
     ----------
@@ -198,8 +198,7 @@ def categorical_nll(x, logits, n_classes):
     """
     lg = logits.reshape(*logits.shape[:-1], -1, n_classes)
     xg = x.reshape(*x.shape[:-1], -1, n_classes)
-    shifted = lg - lg.max(axis=-1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    log_p = log_softmax(lg, axis=-1)
     nll = -(xg * log_p).sum(axis=(-2, -1))
     return nll, (np.exp(log_p) - xg).reshape(logits.shape)
 
