@@ -342,3 +342,19 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 #   cloud about equally well, so γ stays close to α and α stays where it is
 #   (the fixed point described above); we could not reproduce the thesis's
 #   collapse with these settings.
+
+
+# %% [markdown]
+# ## Exercise
+#
+# Write the E-step (2.43): log-responsibilities ln γ_ik from per-component log-likelihoods and ln α_k, in log space (section 2) yourself, and let the package check it against an independent
+# computation (a shell in the repository, with minivae installed):
+#
+# ```
+# minivae exercise start e_step -o my_e_step.py
+# minivae exercise check my_e_step.py
+# ```
+#
+# The checker runs your function on random and awkward inputs (large magnitudes,
+# shapes of 1) and names the first entry that disagrees, with a hint tied to the
+# equation. `minivae exercise list` shows every exercise.

@@ -268,3 +268,19 @@ print(f"total time {time.perf_counter() - t_start:.0f} s")
 #
 # References: Tomczak, J. M. & Welling, M. (2018). VAE with a VampPrior. AISTATS.
 # Burda, Y., Grosse, R. & Salakhutdinov, R. (2016). Importance weighted autoencoders. ICLR.
+
+
+# %% [markdown]
+# ## Exercise
+#
+# Write the VampPrior log-density (2.42): ln (1/K) Σ_k N(z | μ_k, diag σ_k²) by log-sum-exp (section 1) yourself, and let the package check it against an independent
+# computation (a shell in the repository, with minivae installed):
+#
+# ```
+# minivae exercise start vampprior_log_density -o my_vampprior_log_density.py
+# minivae exercise check my_vampprior_log_density.py
+# ```
+#
+# The checker runs your function on random and awkward inputs (large magnitudes,
+# shapes of 1) and names the first entry that disagrees, with a hint tied to the
+# equation. `minivae exercise list` shows every exercise.

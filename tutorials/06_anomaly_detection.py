@@ -313,3 +313,19 @@ print(f"finished in {time.perf_counter() - t_start:.0f} s")
 # with them: the mean distance gets 0.942 on HTRU2 and 0.9996 on KDD, so on
 # these two data sets the networks add next to nothing. The KDD VAE with
 # ω² = 300 has no active latent unit.
+
+
+# %% [markdown]
+# ## Exercise
+#
+# Write the reconstruction score (3.1): (1/L) Σ_l ‖x − f(z_l)‖² with z_l = μ + σ ⊙ ε_l (section 1) yourself, and let the package check it against an independent
+# computation (a shell in the repository, with minivae installed):
+#
+# ```
+# minivae exercise start reconstruction_score -o my_reconstruction_score.py
+# minivae exercise check my_reconstruction_score.py
+# ```
+#
+# The checker runs your function on random and awkward inputs (large magnitudes,
+# shapes of 1) and names the first entry that disagrees, with a hint tied to the
+# equation. `minivae exercise list` shows every exercise.
