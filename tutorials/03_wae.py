@@ -11,15 +11,16 @@
 # %% [markdown]
 # # 03 — The Wasserstein autoencoder with an MMD penalty
 #
-# This tutorial follows SPEC section 5 (thesis §2.3; Tolstikhin et al. 2018)
-# with the code that implements it open beside the equations:
+# This tutorial follows thesis §2.3 ((2.34)–(2.39) in docs/equations.md;
+# Tolstikhin et al. 2018) with the code that implements it open beside the
+# equations:
 #
 # 1. from optimal transport to the WAE objective (2.35–2.37);
 # 2. the maximum mean discrepancy, its two estimators and its gradient (2.38),
 #    `minivae.kernels`;
 # 3. the kernels, and the γ ↔ h mapping behind the thesis's "γ = 0.01";
 # 4. the aggregate MMD of the WAE paper against the thesis's per-point MMD
-#    (SPEC 5 NOTE), with numbers;
+#    ((2.37) against (2.39)), with numbers;
 # 5. Figs. 2.9–2.12: `minivae.models.WAE` on the four toy sets;
 # 6. Fig. 2.13: two clusters that a VAE smears together and a WAE with a
 #    two-component mixture prior keeps apart;
@@ -34,18 +35,15 @@ import os
 import time
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from minivae import datasets  # noqa: E402
-from minivae.demo import gap_fraction  # noqa: E402
-from minivae.kernels import gaussian_kernel, imq_multiscale, mmd, mmd_reference  # noqa: E402
-from minivae.models import VAE, WAE  # noqa: E402
-from minivae.plotting import scatter_compare  # noqa: E402
-from minivae.priors import GaussianMixture  # noqa: E402
+from minivae import datasets
+from minivae.demo import gap_fraction
+from minivae.kernels import gaussian_kernel, imq_multiscale, mmd, mmd_reference
+from minivae.models import VAE, WAE
+from minivae.plotting import scatter_compare
+from minivae.priors import GaussianMixture
 
 FAST = os.environ.get("MINIVAE_FAST") == "1"
 OUT = Path(os.environ.get("MINIVAE_OUTPUT", "figures"))
@@ -81,7 +79,7 @@ np.set_printoptions(precision=3, suppress=True)
 #
 #     D_WAE = inf_Q E_{P_X} E_{Q(Z|X)} c(X, G(Z)) + λ · D_Z(Q_Z, P_Z).        (2.37)
 #
-# Compare the VAE (SPEC 4): its KL term KL(q(z|x) ‖ p(z)) is paid *for every x*,
+# Compare the VAE (2.25): its KL term KL(q(z|x) ‖ p(z)) is paid *for every x*,
 # so every single posterior is pulled towards N(0, I), the posteriors of
 # different inputs overlap, and the decoder must map the overlap to something
 # in between. The WAE only asks that the codes *together* fill P_Z; the codes of
@@ -198,11 +196,11 @@ print(f"{'':28s}" + "".join(f"{x:10.2e}" for x in 2 * r / (1 + r**2) ** 2) + "  
 # r = 5 (|dk/dr| ≈ 2e-5), while IMQ still pulls at r = 10. The thesis's
 # γ = 0.01 pulls at every distance — but near 0 it is so flat that it can barely
 # tell N(0, I) from N(0, 0.5² I). Below, the toy data are therefore standardised
-# (each column to mean 0 and variance 1, and the samples mapped back), so that
-# the codes start near the prior, and the Gaussian runs use γ = 0.5, h = 1: the
+# (each column to mean 0 and variance 1 by `minivae.datasets.Standardizer`, and the
+# samples mapped back with its `inverse_transform`), so that the codes start near the prior, and the Gaussian runs use γ = 0.5, h = 1: the
 # scale of the N(0, I) prior itself.
 #
-# ## 4. Aggregate versus per-point MMD (SPEC 5 NOTE)
+# ## 4. Aggregate versus per-point MMD ((2.37) against (2.39))
 #
 # The thesis's code does not quite implement (2.37). For *one* input x it draws
 # n_mc codes from q(z | x) and n_mc prior draws and penalises their MMD;
@@ -248,13 +246,7 @@ for label, (mu_e, sig_e) in encoders.items():
 # MMD²({z_n}, prior draws) over all 1,000 inputs, whatever the training penalty was.
 
 # %%
-def standardize(X):
-    """Column means and standard deviations, and the standardised copy of X."""
-    m, s = X.mean(axis=0), X.std(axis=0)
-    return m, s, (X - m) / s
-
-
-m_n2, s_n2, Xs_n2 = standardize(datasets.normal_2d(1000, random_state=rng))
+Xs_n2 = datasets.Standardizer().fit_transform(datasets.normal_2d(1000, random_state=rng))
 k_h1 = gaussian_kernel(bandwidth=1.0)          # γ = 0.5
 mode_epochs = 10 if FAST else 60
 mode_seeds = rng.integers(0, 2**31, size=1 if FAST else 3)
@@ -285,7 +277,7 @@ for mode in ("aggregate", "per_point"):
 #
 # ## 5. The four toy sets (Figs. 2.9–2.12)
 #
-# The data sets of SPEC 4.1, 1,000 points each: N(5, 3); N((3, 5), I); its
+# The VAE's toy sets (Figs. 2.3–2.6), 1,000 points each: N(5, 3); N((3, 5), I); its
 # linear map x′ = 2x + y, y′ = x + y; the banana x′ = ½x + y², y′ = 2y. As in the
 # thesis the Gaussian kernel is used on the first three and IMQ (multi-scale)
 # on the banana, whose network has nh = 4 hidden units; 200 epochs, λ = 10,
@@ -339,15 +331,17 @@ def best_of(n_restarts, make_and_fit):
 
 
 n_restarts = 2 if FAST else 3
+fig_number = {"normal_1d": "2.9", "normal_2d": "2.10", "linear_2d": "2.11", "banana": "2.12"}
 fig, axes = plt.subplots(1, 4, figsize=(18, 4.5))
 for ax, (name, kwargs) in zip(axes, toy.items()):
     X_toy = getattr(datasets, name)(1000, random_state=rng)
-    m_toy, s_toy, Xs_toy = standardize(X_toy)
+    scaler = datasets.Standardizer().fit(X_toy)
+    Xs_toy = scaler.transform(X_toy)
     t0 = time.perf_counter()
     model, losses = best_of(n_restarts, lambda: WAE(sigma2=0.05, lam=10.0, batch_size=50,
                                                     n_epochs=toy_epochs, random_state=rng,
                                                     **kwargs).fit(Xs_toy))
-    S = model.sample(5000, random_state=rng) * s_toy + m_toy
+    S = scaler.inverse_transform(model.sample(5000, random_state=rng))
     mean_true, cov_true = truth[name]
     kern = "IMQ multi-scale" if kwargs["kernel"] == "imq" else "Gaussian h = 1"
     enc = "deterministic" if kwargs["deterministic"] else "stochastic"
@@ -355,10 +349,14 @@ for ax, (name, kwargs) in zip(axes, toy.items()):
           f"restarts {np.round(losses, 3).tolist()}; {time.perf_counter() - t0:.1f} s]")
     print(f"   sample mean {S.mean(axis=0)}  truth {mean_true}")
     print(f"   sample cov  {np.round(np.atleast_2d(np.cov(S.T)), 2).tolist()}  truth {cov_true.tolist()}")
-    scatter_compare(ax, X_toy, S[:1000], f"{name}: data vs WAE samples")
+    scatter_compare(ax, X_toy, S[:1000], f"Fig. {fig_number[name]}: {name}", labels=("data", "WAE samples"))
+    if X_toy.shape[1] == 1:
+        ax.set(xlabel="x", ylabel="density")
+    else:
+        ax.set(xlabel="x₁", ylabel="x₂")
 fig.tight_layout()
 fig.savefig(OUT / "03_wae_toy_sets.png", dpi=100)
-plt.close(fig)
+plt.show()
 
 # %% [markdown]
 # For comparison, the thesis's Gaussian kernel γ = 0.01 (h² = 50) in place of
@@ -367,11 +365,12 @@ plt.close(fig)
 # the samples is off:
 
 # %%
-m_chk, s_chk, Xs_chk = standardize(datasets.normal_2d(1000, random_state=rng))
+scaler_chk = datasets.Standardizer()
+Xs_chk = scaler_chk.fit_transform(datasets.normal_2d(1000, random_state=rng))
 thesis_gamma = WAE(n_latent=2, hidden_sizes=(8,), sigma2=0.05, kernel=k_thesis, lam=10.0,
                    deterministic=True, lr=5e-3, batch_size=50, n_epochs=toy_epochs,
                    random_state=rng).fit(Xs_chk)
-S_check = thesis_gamma.sample(5000, random_state=rng) * s_chk + m_chk
+S_check = scaler_chk.inverse_transform(thesis_gamma.sample(5000, random_state=rng))
 print(f"gamma = 0.01: sample mean {S_check.mean(axis=0)}, sample cov {np.round(np.cov(S_check.T), 2).tolist()} "
       f"(truth (3, 5) and I)")
 
@@ -458,21 +457,34 @@ print(f"share of samples in the upper cluster (y > 7): VAE {np.mean(S_vae[:, 1] 
 # %%
 codes = wae2.transform(X2)
 prior_draws = mixture.sample(3000, random_state=rng)
-fig, axes = plt.subplots(1, 3, figsize=(16, 5))
-scatter_compare(axes[0], X2, S_vae, f"VAE: {100 * gaps['VAE samples']:.0f} % of samples in the gap")
-scatter_compare(axes[1], X2, S_wae, f"WAE, mixture prior: {100 * gaps['WAE samples']:.1f} % in the gap")
-for ax in axes[:2]:
-    ax.axhspan(3, 7, color="grey", alpha=0.15)
-axes[2].scatter(prior_draws[:, 0], prior_draws[:, 1], s=3, alpha=0.3, color="grey", label="prior draws")
-for c, name in [(0, "codes of N(0, I) cluster"), (1, "codes of N((0,10), I) cluster")]:
-    sel = cluster == c
-    axes[2].scatter(codes[sel, 0], codes[sel, 1], s=3, alpha=0.4, label=name)
+# One meaning per colour in all three panels: blue and orange are the two data clusters
+# (the points in data space, their codes in latent space), black is what the model
+# generates (prior draws z̃ in latent space, decoded samples G(z̃) in data space).
+cluster_style = [(0, "tab:blue", "N(0, I) cluster"), (1, "tab:orange", "N((0, 10), I) cluster")]
+n_plot = 1000                       # of the 3,000 samples and prior draws; fewer hide less
+fig, axes = plt.subplots(1, 3, figsize=(16, 5.2))
+axes[1].sharex(axes[0])
+axes[1].sharey(axes[0])
+for ax, (label, S) in zip(axes[:2], [("VAE", S_vae), ("WAE, mixture prior", S_wae)]):
+    for c, colour, name in cluster_style:
+        ax.scatter(X2[cluster == c, 0], X2[cluster == c, 1], s=3, alpha=0.25, color=colour, label=f"data: {name}")
+    ax.scatter(S[:n_plot, 0], S[:n_plot, 1], s=2, alpha=0.5, color="k", label=f"{label} samples")
+    ax.axhspan(3, 7, color="gold", alpha=0.2, label="gap 3 < y < 7")
+    ax.set(xlabel="x", ylabel="y",
+           title=f"Fig. 2.13, {label}: {100 * gap_fraction(S):.1f} % of samples in the gap")
+    ax.legend(loc="upper left", fontsize="small", markerscale=3)
+for c, colour, name in cluster_style:
+    axes[2].scatter(codes[cluster == c, 0], codes[cluster == c, 1], s=3, alpha=0.3, color=colour,
+                    label=f"codes μ(x) of the {name}")
+# The prior draws go on top, small, so that they stay visible over the codes.
+axes[2].scatter(prior_draws[:n_plot, 0], prior_draws[:n_plot, 1], s=2, alpha=0.5, color="k",
+                label="prior draws z̃ ~ P_Z")
 axes[2].set_aspect("equal", adjustable="datalim")
-axes[2].legend(fontsize="small", markerscale=3)
-axes[2].set_title("WAE latent space: codes μ(x) and prior")
+axes[2].set(xlabel="z₁", ylabel="z₂", title="Fig. 2.13, WAE latent space: codes and prior")
+axes[2].legend(loc="upper left", fontsize="small", markerscale=3)
 fig.tight_layout()
 fig.savefig(OUT / "03_wae_two_clusters.png", dpi=100)
-plt.close(fig)
+plt.show()
 
 # %% [markdown]
 # How often does a single run succeed? Train further seeds (drawn from `rng`)
@@ -581,3 +593,19 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 #   (1.75 in another run). On these small networks the MMD adds two thirds to
 #   one VAE epoch; timings vary with the machine's load (other processes were
 #   running).
+
+# %% [markdown]
+# ## Exercises
+#
+# Write the unbiased MMD² of section 2 with a Gaussian kernel, and its gradient in the
+# encoder samples, yourself; the package checks it against its own estimator and finite
+# differences (a shell in the repository, with minivae installed):
+#
+# ```
+# minivae exercise start mmd2_unbiased -o my_mmd2_unbiased.py
+# minivae exercise check my_mmd2_unbiased.py
+# ```
+#
+# `start` writes a skeleton with the equation (2.38), the signature and the docstring;
+# `check` reports the first failing case with a hint, or "not done yet".
+# `minivae exercise list` shows every exercise; `docs/exercises.md` explains the reports.
