@@ -228,7 +228,8 @@ for ax, N in zip(axes.ravel(), [0, 1, 2, 4, 9, 25]):
     ax.plot(x_grid, mean, color="tab:red", label="predictive mean")
     ax.plot(x_grid, np.sin(x_grid), color="tab:green", lw=1, ls="--", label="sin(x)")
     ax.plot(x_stream[:N], t_stream[:N], "o", mfc="none", color="tab:blue", label=f"{N} data points")
-    ax.set(xlabel="x", ylabel="t", title=f"N = {N} (1.26–1.27)", ylim=(-3.6, 2.5))
+    stage = "the prior (1.21)" if N == 0 else "posterior (1.26–1.27)"
+    ax.set(xlabel="x", ylabel="t", title=f"N = {N}: {stage}", ylim=(-3.6, 2.5))
     ax.legend(fontsize=6, loc="lower center", ncol=3, handlelength=1.5, columnspacing=0.8)
 fig.suptitle("Bayesian linear regression, sigmoid basis: predictive mean, ±2 std, draws of w")
 fig.tight_layout()
@@ -443,8 +444,9 @@ for a, colour in [(1.0 / 24.0, "k"), (0.25, "tab:blue"), (1.0, "tab:orange"), (2
 ax1.set(xlabel="m", ylabel="density", ylim=(0, 0.8))
 ax1.legend(fontsize=8)
 ax1.set_title("Fig. 2.1: q(m) and p(m | d = 5, α)")
-ax2.plot(m_axis, q_m, color="0.7", lw=7, solid_capstyle="butt", label="q(m) = N(4.8, 0.96)")
-ax2.plot(m_axis, unnormalised_posterior(m_axis) / Z, color="tab:purple", lw=1.3, label="exact p(m | d)")
+# Two thin lines here: the small difference in width between them is the point.
+ax2.plot(m_axis, unnormalised_posterior(m_axis) / Z, color="tab:purple", lw=2, label="exact p(m | d)")
+ax2.plot(m_axis, q_m, "k--", lw=1.3, label="q(m) = N(4.8, 0.96)")
 ax2.set(xlabel="m", ylabel="density")
 ax2.legend(fontsize=8)
 ax2.set_title("beyond Fig. 2.1: q(m) against the exact p(m | d)")

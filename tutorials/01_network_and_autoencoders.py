@@ -459,8 +459,10 @@ for label, model in [("plain AE", plain_wide), ("denoising AE", denoising_ae)]:
 print(f"noisy input vs clean image: {err['noisy input itself']:.3f}")
 
 n_show = 10
-rows = [("noisy input x̃ = x + 0.5 ε", X_test_noisy), ("plain AE output", plain_wide.reconstruct(X_test_noisy)),
-        ("[F 1.6–1.7] denoising AE output", denoising_ae.reconstruct(X_test_noisy)), ("clean x", X_test)]
+rows = [("noisy input x + 0.5 ε", X_test_noisy),
+        ("plain AE output", plain_wide.reconstruct(X_test_noisy)),
+        ("[F 1.6–1.7] denoising AE output", denoising_ae.reconstruct(X_test_noisy)),
+        ("clean x", X_test)]
 fig, axes = plt.subplots(4, 1, figsize=(8, 4.6))
 for ax, (label, images) in zip(axes, rows):
     # Noisy pixels fall outside [0, 1]; the colour map clips them to white/black.

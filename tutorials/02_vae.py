@@ -360,11 +360,13 @@ def summary(name, values):
     """Print the mean of ``values`` (R seeds × points), its s.e. over seeds and over points."""
     per_seed, per_point = values.mean(axis=1), values.mean(axis=0)
     se_seeds = per_seed.std(ddof=1) / np.sqrt(len(per_seed)) if len(per_seed) > 1 else 0.0
-    print(f"{name:<24}{values.mean():>14.3f}{se_seeds:>12.3f}{per_point.std(ddof=1) / np.sqrt(per_point.size):>13.3f}")
+    se_points = per_point.std(ddof=1) / np.sqrt(per_point.size)
+    print(f"{name:<24}{values.mean():>14.3f}{se_seeds:>12.3f}{se_points:>13.3f}")
 
 
 print(f"{'estimate':<24}{'mean ln p(x)':>14}{'± se seeds':>12}{'± se points':>13}   ({len(seeds)} seeds)")
-summary("ELBO (100 draws of z)", np.array([m4.elbo(Z_test, n_mc=100, random_state=s) for s in seeds]) + log_jacobian)
+summary("ELBO (100 draws of z)",
+        np.array([m4.elbo(Z_test, n_mc=100, random_state=s) for s in seeds]) + log_jacobian)
 for K in ([1, 10, 100] if FAST else [1, 10, 100, 1000]):
     summary(f"IWAE, K = {K}",
             np.array([m4.log_likelihood(Z_test, n_mc=K, random_state=s) for s in seeds]) + log_jacobian)

@@ -197,8 +197,8 @@ print(f"{'':28s}" + "".join(f"{x:10.2e}" for x in 2 * r / (1 + r**2) ** 2) + "  
 # γ = 0.01 pulls at every distance — but near 0 it is so flat that it can barely
 # tell N(0, I) from N(0, 0.5² I). Below, the toy data are therefore standardised
 # (each column to mean 0 and variance 1 by `minivae.datasets.Standardizer`, and the
-# samples mapped back with its `inverse_transform`), so that the codes start near the prior, and the Gaussian runs use γ = 0.5, h = 1: the
-# scale of the N(0, I) prior itself.
+# samples mapped back with its `inverse_transform`), so that the codes start near the
+# prior, and the Gaussian runs use γ = 0.5, h = 1: the scale of the N(0, I) prior itself.
 #
 # ## 4. Aggregate versus per-point MMD ((2.37) against (2.39))
 #
@@ -253,8 +253,10 @@ mode_seeds = rng.integers(0, 2**31, size=1 if FAST else 3)
 for mode in ("aggregate", "per_point"):
     for run, seed in enumerate(mode_seeds):
         t0 = time.perf_counter()
+        # Aggregate mode: one code per input, as in the WAE paper; per point: n_mc codes of each input.
+        n_mc = (20 if FAST else 50) if mode == "per_point" else 1
         model = WAE(n_latent=2, hidden_sizes=(8,), sigma2=0.05, kernel=k_h1, lam=10.0, mmd_mode=mode,
-                    n_mc=20 if FAST else 50, lr=5e-3, batch_size=50, n_epochs=mode_epochs,
+                    n_mc=n_mc, lr=5e-3, batch_size=50, n_epochs=mode_epochs,
                     random_state=int(seed)).fit(Xs_n2)
         mu_m, log_sigma_m = model.encode(Xs_n2)
         z_all = mu_m + np.exp(log_sigma_m) * rng.standard_normal(mu_m.shape)
@@ -459,7 +461,7 @@ codes = wae2.transform(X2)
 prior_draws = mixture.sample(3000, random_state=rng)
 # One meaning per colour in all three panels: blue and orange are the two data clusters
 # (the points in data space, their codes in latent space), black is what the model
-# generates (prior draws z̃ in latent space, decoded samples G(z̃) in data space).
+# generates (prior draws in latent space, their decoded samples in data space).
 cluster_style = [(0, "tab:blue", "N(0, I) cluster"), (1, "tab:orange", "N((0, 10), I) cluster")]
 n_plot = 1000                       # of the 3,000 samples and prior draws; fewer hide less
 fig, axes = plt.subplots(1, 3, figsize=(16, 5.2))
@@ -467,7 +469,8 @@ axes[1].sharex(axes[0])
 axes[1].sharey(axes[0])
 for ax, (label, S) in zip(axes[:2], [("VAE", S_vae), ("WAE, mixture prior", S_wae)]):
     for c, colour, name in cluster_style:
-        ax.scatter(X2[cluster == c, 0], X2[cluster == c, 1], s=3, alpha=0.25, color=colour, label=f"data: {name}")
+        ax.scatter(X2[cluster == c, 0], X2[cluster == c, 1], s=3, alpha=0.25, color=colour,
+                   label=f"data: {name}")
     ax.scatter(S[:n_plot, 0], S[:n_plot, 1], s=2, alpha=0.5, color="k", label=f"{label} samples")
     ax.axhspan(3, 7, color="gold", alpha=0.2, label="gap 3 < y < 7")
     ax.set(xlabel="x", ylabel="y",
@@ -478,10 +481,10 @@ for c, colour, name in cluster_style:
                     label=f"codes μ(x) of the {name}")
 # The prior draws go on top, small, so that they stay visible over the codes.
 axes[2].scatter(prior_draws[:n_plot, 0], prior_draws[:n_plot, 1], s=2, alpha=0.5, color="k",
-                label="prior draws z̃ ~ P_Z")
+                label="prior draws from P_Z")
 axes[2].set_aspect("equal", adjustable="datalim")
 axes[2].set(xlabel="z₁", ylabel="z₂", title="Fig. 2.13, WAE latent space: codes and prior")
-axes[2].legend(loc="upper left", fontsize="small", markerscale=3)
+axes[2].legend(loc="lower right", fontsize="small", markerscale=3)
 fig.tight_layout()
 fig.savefig(OUT / "03_wae_two_clusters.png", dpi=100)
 plt.show()
