@@ -3,7 +3,7 @@
 What is measured
 ----------------
 Samples per second of ``VAE.fit`` (minibatch Adam, batch 100) on the thesis's
-real-data architectures (SPEC 8), with sigmoid hidden units and the Gaussian
+real-data architectures (thesis ch. 3), with sigmoid hidden units and the Gaussian
 likelihood:
 
     KDD-like     nx = 34,  nh = 30,  nz = 10
@@ -11,9 +11,9 @@ likelihood:
     MNIST-like   nx = 784, nh = 400, nz = 20
 
 each in float64 and float32, on 1 and 2 threads. One step is the whole of
-SPEC 4: encoder, reparametrisation z = mu + exp(log_sigma)·eps (2.32), decoder,
+the VAE objective (2.25): encoder, reparametrisation z = mu + exp(log_sigma)·eps (2.32), decoder,
 Gaussian NLL (2.33) plus the analytic KL (2.31), backpropagation, an Adam
-update (SPEC 1.2), with the minibatch shuffling and the fresh eps draw included.
+update (Kingma & Ba 2015), with the minibatch shuffling and the fresh eps draw included.
 The first epoch of every fit is a warm-up and is not timed: the clock starts
 when the second epoch begins and stops when ``fit`` returns.
 
@@ -91,7 +91,7 @@ def time_minivae(X, nh, nz, dtype, n_epochs):
 
 # ---------------------------------------------------------------------- PyTorch
 def make_torch_vae(torch, nx, nh, nz, dtype):
-    """The same network as minivae's VAE: A, mu, log_sigma heads, decoder f (SPEC 4)."""
+    """The same network as minivae's VAE: A, mu, log_sigma heads, decoder f ((2.26)-(2.28))."""
     nn = torch.nn
     kw = {"dtype": getattr(torch, dtype)}
     return nn.ModuleDict({

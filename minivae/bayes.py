@@ -1,6 +1,7 @@
 """Regression, Bayesian linear regression and a worked variational-Bayes example.
 
-This module is the first chapter of the package (SPEC sections 1.1 and 2): it
+This module is the first chapter of the package (thesis §1.2 and §2.1; the
+equations are written out in docs/equations.md): it
 needs no neural network, only linear algebra and, for the variational example,
 the package's Adam optimiser.
 
@@ -143,7 +144,7 @@ def polynomial_features(x, degree):
 
     Notes
     -----
-    SPEC (1.12): y(x, w) = sum_{j=0..M} w_j x^j = w^T phi(x) with
+    (1.12) in docs/equations.md: y(x, w) = sum_{j=0..M} w_j x^j = w^T phi(x) with
     phi_j(x) = x^j, so polynomial fitting is linear regression on these
     columns. For large M and |x| > 1 the columns span many orders of
     magnitude; :func:`least_squares` therefore solves with an SVD rather than
@@ -178,7 +179,7 @@ def sigmoid_features(x, centers, scale=1.0):
 
     Notes
     -----
-    SPEC (1.15): sigma(a) = 1 / (1 + exp(-a)), here applied to a = (x - c_j)/s so
+    (1.15) in docs/equations.md: sigma(a) = 1 / (1 + exp(-a)), here applied to a = (x - c_j)/s so
     that each basis function is a smooth step centred at c_j. ``scipy.special.expit``
     evaluates sigma without overflow for any |a|.
 
@@ -217,7 +218,7 @@ def design_matrix(x, basis="polynomial", degree=3, centers=None, scale=1.0):
 
     Notes
     -----
-    SPEC (1.16): y(x, w) = w^T phi(x) with phi_0(x) = 1 carrying the bias
+    (1.16) in docs/equations.md: y(x, w) = w^T phi(x) with phi_0(x) = 1 carrying the bias
     w_0; stacking phi(x_n)^T as rows gives the N x M matrix Phi of (1.20).
 
     References
@@ -260,8 +261,8 @@ def sum_of_squares(w, Phi, t, lam=0.0):
 
     Notes
     -----
-    SPEC (1.13) for ``lam = 0`` and (1.14) otherwise. Every weight, w_0
-    included, is penalised, as in the thesis.
+    (1.13) for ``lam = 0`` and (1.14) otherwise, in docs/equations.md; with a
+    basis Phi it is (1.17). Every weight, w_0 included, is penalised, as in the thesis.
 
     References
     ----------
@@ -348,7 +349,7 @@ def weight_posterior(Phi, t, alpha, beta):
     alpha : float
         Prior precision, p(w | alpha) = N(w | 0, alpha^{-1} I) (1.21).
     beta : float
-        Noise precision, p(t | Phi, w, beta) = N(t | Phi w, beta^{-1} I) (1.20).
+        Noise precision, p(t | Phi, w, beta) = N(t | Phi w, beta^{-1} I) (1.18)-(1.20).
 
     Returns
     -------
@@ -359,7 +360,8 @@ def weight_posterior(Phi, t, alpha, beta):
 
     Notes
     -----
-    SPEC (1.26): S_N^{-1} = alpha I + beta Phi^T Phi, and (1.27):
+    Bayes' rule (1.22) and completing the square (1.23)-(1.25) give, in
+    docs/equations.md, (1.26): S_N^{-1} = alpha I + beta Phi^T Phi, and (1.27):
     m_N = beta S_N Phi^T t. The precision is symmetric positive definite
     (alpha > 0), so it is factorised once by Cholesky and both quantities come
     from triangular solves instead of an explicit inverse.
@@ -455,7 +457,7 @@ def log_evidence(Phi, t, alpha, beta):
 
 
 class BayesianLinearRegression(ParamsMixin):
-    """Bayesian linear regression with Gaussian prior and Gaussian noise (SPEC 1.1).
+    """Bayesian linear regression with Gaussian prior and Gaussian noise ((1.18)-(1.28)).
 
     Parameters
     ----------
@@ -486,7 +488,7 @@ class BayesianLinearRegression(ParamsMixin):
         ln p(t | alpha_, beta_) (Bishop 3.86).
     gamma_ : float
         Only after :meth:`fit_evidence`: Bishop's gamma (3.91), the effective
-        number of well-determined weights. (Not the Gamma shape of SPEC 2.1.)
+        number of well-determined weights. (Not the Gamma shape of (2.16).)
     n_iter_ : int
         Only after :meth:`fit_evidence`: re-estimation sweeps used.
     n_features_in_ : int
@@ -678,7 +680,7 @@ class BayesianLinearRegression(ParamsMixin):
 # A conjugate check of the ELBO identity (2.4-2.11)
 # ---------------------------------------------------------------------------
 # One observation d ~ N(m, 1) with prior m ~ N(0, 1/alpha), alpha known. This
-# is the Normal-Gamma model of SPEC 2.1 with alpha held fixed; everything is
+# is the Normal-Gamma model (2.21) with alpha held fixed; everything is
 # Gaussian, so ln p(d), the posterior and every KL are closed forms.
 
 def kl_normal(m_q, S_q, m_p, S_p):
@@ -723,7 +725,8 @@ def normal_mean_posterior(d, alpha):
     Notes
     -----
     Precisions add (1 from the likelihood, alpha from the prior); the mean is
-    the precision-weighted data. This is (1.26)-(1.27) with Phi = [1],
+    the precision-weighted data. This is Bayes' rule (2.2), worked out as
+    (1.26)-(1.27) with Phi = [1],
     beta = 1, and the q(m) update of CAVI (see :func:`fit_normal_gamma_cavi`)
     with E[alpha] replaced by alpha.
 
@@ -743,7 +746,8 @@ def normal_mean_log_evidence(d, alpha):
     Notes
     -----
     d = m + eps is a sum of independent Gaussians, so its marginal variance is
-    1/alpha + 1. This is the quantity the ELBO (2.4-2.5) bounds from below.
+    1/alpha + 1. This is the evidence (2.1), the quantity the ELBO (2.4-2.5)
+    bounds from below.
     """
     d_ = _check_finite_values(d, "d")
     alpha_ = _check_positive_values(alpha, "alpha")
@@ -772,7 +776,7 @@ def normal_mean_elbo(m_hat, S, d, alpha):
 
     Notes
     -----
-    (2.10-2.11) with the expected log-likelihood (2.23),
+    The bound (2.4-2.5) written as (2.10-2.11), with the expected log-likelihood (2.23),
     -1/2 ln 2 pi - 1/2 d^2 + d m_hat - 1/2 (m_hat^2 + S), and the Gaussian KL
     of :func:`kl_normal` against the prior N(0, 1/alpha). By (2.9),
     ln p(d) - L(q) = D_KL(q || p(m | d)) >= 0, with equality exactly at
@@ -807,7 +811,7 @@ def expected_log_likelihood(d, m_hat, S):
 def normal_gamma_elbo(m_hat, S, gamma, delta, d=5.0, gamma0=1e-8, delta0=1e-8):
     """Closed-form ELBO of the Normal-Gamma example and its gradient.
 
-    Model: p(d | m) = N(d | m, 1), p(m | alpha) = N(m | 0, 1/alpha),
+    Model (2.21): p(d | m) = N(d | m, 1), p(m | alpha) = N(m | 0, 1/alpha),
     p(alpha) = Gamma(alpha | gamma0, delta0) (shape, rate).
     Mean-field family: q(m, alpha) = N(m | m_hat, S) Gamma(alpha | gamma, delta).
 
@@ -832,10 +836,10 @@ def normal_gamma_elbo(m_hat, S, gamma, delta, d=5.0, gamma0=1e-8, delta0=1e-8):
 
     Notes
     -----
-    (2.22): L = E_q[ln p(d | m)] - D_KL(q(m, alpha) || p(m, alpha)), and by
-    (2.17) the KL is minus the sum of E_q[ln p(m | alpha)] (2.19),
-    E_q[ln p(alpha)] (2.20) and the two entropies. The Gamma moments
-    are E[alpha] = gamma/delta and E[ln alpha] = psi(gamma) - ln delta, the
+    (2.22) in docs/equations.md: L = E_q[ln p(d | m)] - D_KL(q(m, alpha) || p(m, alpha)).
+    The first term is (2.23); by (2.17) the KL is minus the sum of E_q[ln p(m | alpha)] (2.19),
+    E_q[ln p(alpha)] (2.20) and the two entropies (2.18). The Gamma moments
+    are E[alpha] = gamma/delta (1.10) and E[ln alpha] = psi(gamma) - ln delta, the
     Gamma entropy is (1.11): gamma - ln delta + ln Gamma(gamma) + (1 - gamma) psi(gamma).
     Each term's derivative is written under it; psi' is the trigamma function.
     The constant gamma0 ln delta0 - ln Gamma(gamma0) tends to -inf as
@@ -1012,7 +1016,7 @@ def fit_normal_gamma_adam(d=5.0, gamma0=1e-8, delta0=1e-8, lr=0.1, max_iter=1000
 
     References
     ----------
-    Kingma & Ba (2015); SPEC 1.2 for the update rule.
+    Kingma & Ba (2015); Adam in docs/equations.md for the update rule.
     """
     d, gamma0, delta0, (m_hat, S, gamma, delta) = _check_normal_gamma_setup(d, gamma0, delta0, init)
     lr = check_positive(lr, "lr")
@@ -1075,7 +1079,7 @@ def fit_normal_gamma_cavi(d=5.0, gamma0=1e-8, delta0=1e-8, max_iter=1000, tol=1e
     q(alpha): gamma = gamma0 + 1/2, delta = delta0 + 1/2 (m_hat^2 + S);
     q(m): S = 1 / (1 + gamma/delta), m_hat = d S.
     Each update maximises the ELBO over one factor with the other held, so
-    the ELBO never decreases. The fixed point is the one quoted in SPEC 2.1:
+    the ELBO (2.22) never decreases. The fixed point is the one the thesis quotes:
     for d = 5 and gamma0 = delta0 -> 0 it is (4.8, 0.96, 0.5, 12.0).
 
     References

@@ -1,11 +1,50 @@
-"""Command line: argument parsing only; every command calls the public API."""
+"""Command line: argument parsing only; every command calls the public API.
+
+How a command is added (``exercise``, ``train``, ``score``, ``sample``,
+``reproduce`` follow the same three steps, with no registry):
+
+1. write ``_name(args) -> int``, which calls the public API and returns 0;
+2. add its sub-parser in :func:`build_parser` with ``set_defaults(func=_name)``;
+   give numeric options a checking ``type=`` (e.g. :func:`_seed`), so that
+   argparse reports a bad value before anything runs;
+3. let user mistakes raise: the public API raises ``ValueError``/``TypeError``
+   naming the argument, the file system ``OSError`` (missing file, a file where
+   a directory is wanted, no permission). :func:`main` turns each into one
+   line, ``minivae: error: ...``, on stderr and exit status 2, with no
+   traceback. Any other exception is a bug in minivae and keeps its traceback.
+"""
 
 import argparse
+import os
 import sys
 
 from . import __version__
 
-__all__ = ["main"]
+__all__ = ["main", "build_parser"]
+
+# Exceptions that mean "the user asked for something impossible", not "minivae is broken".
+USER_ERRORS = (ValueError, TypeError, OSError)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error: ``prog: error: message (see 'prog --help')``.
+
+    Sub-parsers inherit the class, so every command reports alike.
+    """
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _seed(text):
+    """argparse type: a seed is an int >= 0 (NumPy's generators refuse negative seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an int >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an int >= 0, got {value}")
+    return value
 
 
 def _demo(args):
@@ -16,30 +55,33 @@ def _demo(args):
 
 
 def _datasets(args):
+    """Print where each data set is and whether it loads; status 1 if any does not."""
     from . import datasets
 
     home = datasets.get_data_home()
     print(f"data directory: {home}  (set MINIVAE_DATA to change it)")
+    status = 0
     for name, loader in (("htru2", datasets.load_htru2), ("kddcup99", datasets.load_kddcup99),
                          ("mnist", datasets.load_mnist)):
         try:
             X, y = loader(download=args.download)
             print(f"  {name:9s} ok: {X.shape[0]} rows, {X.shape[1]} features")
-        except (OSError, ValueError) as exc:
-            print(f"  {name:9s} not available: {exc}")
-    return 0
+        except USER_ERRORS as exc:
+            print(f"  {name:9s} not available: {_describe(exc)}")
+            status = 1
+    return status
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="minivae", description="Variational autoencoders written from scratch in NumPy.")
+    """The argument parser of ``python -m minivae`` (one sub-parser per command)."""
+    parser = _Parser(prog="minivae", description="Variational autoencoders written from scratch in NumPy.")
     parser.add_argument("--version", action="version", version=f"minivae {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="train the models on toy data; write figures and a summary")
     demo.add_argument("--out", default="minivae-demo", help="output directory (default: ./minivae-demo)")
     demo.add_argument("--fast", action="store_true", help="fewer epochs, for a quick check")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument("--seed", type=_seed, default=0, help="random seed, an int >= 0 (default: 0)")
     demo.set_defaults(func=_demo)
 
     data = sub.add_parser("datasets", help="show where the real data sets are and whether they load")
@@ -51,9 +93,34 @@ def build_parser():
     return parser
 
 
+def _describe(exc):
+    """One line for a user error; an OSError shows its reason and the path, not "[Errno 13]"."""
+    if isinstance(exc, OSError) and exc.strerror:
+        paths = " -> ".join(repr(str(p)) for p in (exc.filename, exc.filename2) if p is not None)
+        return f"{exc.strerror}: {paths}" if paths else exc.strerror
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv=None):
+    """Run one command; return its exit status (0, or 2 for a user error).
+
+    Argument errors exit through argparse (status 2, one line). A
+    ``ValueError``, ``TypeError`` or ``OSError`` from the command prints
+    ``minivae: error: <what went wrong>`` on stderr and returns 2; Ctrl-C
+    returns 130 quietly. With ``MINIVAE_DEBUG=1`` in the environment the
+    exception propagates with its traceback.
+    """
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except USER_ERRORS as exc:
+        if os.environ.get("MINIVAE_DEBUG"):
+            raise
+        print(f"minivae: error: {_describe(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("minivae: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

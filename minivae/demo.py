@@ -1,18 +1,20 @@
 """The main job: train the models on the built-in toy data and write figures and a summary.
 
-An autoencoder and a VAE on the banana (SPEC 4.1, Fig. 2.6); a VAE and a WAE with
+An autoencoder and a VAE on the banana (thesis Fig. 2.6); a VAE and a WAE with
 a two-component mixture prior on the two clusters of Fig. 2.13.
 
 ``python -m minivae demo`` runs :func:`run_demo`. Everything is seeded, so two
 runs write the same numbers. It finishes in well under a minute on 2 cores.
 """
 
+import errno
+import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
 from . import datasets
+from ._validation import check_flag, check_path, check_random_state
 from .models import VAE, WAE, Autoencoder
 from .plotting import loss_curve, pyplot, scatter_compare
 from .priors import GaussianMixture
@@ -53,9 +55,29 @@ def run_demo(out="minivae-demo", fast=False, random_state=0, log=print):
     -------
     dict
         The measured numbers (also written to ``summary.txt``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad argument (checked before anything runs).
+    OSError
+        If ``out`` is an existing file, or cannot be created or written
+        (checked before training, not after it).
     """
-    out = Path(out)
+    out = check_path(out, "out")
+    fast = check_flag(fast, "fast")
+    check_random_state(random_state)
+    if not callable(log):
+        raise TypeError(f"log must be callable, got {type(log).__name__}")
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "out must be a directory, but it is a file", str(out))
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        with tempfile.TemporaryFile(dir=out):   # fail now, not after a minute of training
+            pass
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot write in the output directory ({exc.strerror})",
+                        str(out)) from None
     plt = pyplot()
     scale = 0.2 if fast else 1.0
     epochs = lambda n: max(2, int(n * scale))  # noqa: E731
@@ -66,7 +88,7 @@ def run_demo(out="minivae-demo", fast=False, random_state=0, log=print):
         log(line)
 
     t0 = time.perf_counter()
-    say("minivae demo: toy data sets of SPEC 4.1 and Fig. 2.13")
+    say("minivae demo: toy data sets of the thesis (Figs. 2.3-2.6) and Fig. 2.13")
 
     # 1. An autoencoder with a one-dimensional code on the banana: its reconstructions
     #    lie on a curve through the data (a non-linear principal curve).
@@ -94,7 +116,7 @@ def run_demo(out="minivae-demo", fast=False, random_state=0, log=print):
                 n_epochs=epochs(100), lr=5e-3, batch_size=100, random_state=random_state).fit(clusters)
     S_c = vae_c.sample(3000, random_state=random_state)
     R_c = vae_c.reconstruct(clusters)
-    # 4. The WAE's answer (SPEC 5): match the aggregate posterior to a two-component
+    # 4. The WAE's answer (2.37): match the aggregate posterior to a two-component
     #    mixture prior, so that generation never needs to cross the gap.
     prior = GaussianMixture(means=[[0.0, -4.0], [0.0, 4.0]], scales=0.5, weights=[2.0, 1.0])
     wae_c = WAE(n_latent=2, hidden_sizes=(16,), activation="swish", sigma2=0.05, kernel="imq",

@@ -7,6 +7,17 @@ the batch size once, at the top of its backward pass. Two exceptions: the
 sparsity penalty is a function of the whole batch (through p̂) and returns a
 scalar; ``kl_diagonal_gaussians`` and ``kl_gaussians`` (2.29) return values only,
 as references that the analytic (2.31) and Monte-Carlo estimates are tested against.
+
+Contract: unchecked building blocks. The losses and their gradients run in
+every training step, on arrays that the estimators have already checked, so
+they do not validate their inputs: they expect float arrays of the documented
+shapes (a wrong shape fails inside NumPy; NaN or ±inf pass through). One
+exception: the full-covariance reference ``kl_gaussians`` is not on the hot
+path and checks its arguments (ValueError for mismatched shapes, non-finite
+values, and covariances that are not symmetric positive definite).
+
+Equation numbers are the VAE thesis's ([F x.y]: the autoencoder thesis), written
+out in docs/equations.md.
 """
 
 import numpy as np
@@ -95,7 +106,10 @@ def log_normal_from_eps(eps, log_sigma):
 
 
 def log_standard_normal(z):
-    """ln N(z | 0, I) = −½ ‖z‖² − (k/2) ln 2π over the last axis: the VAE prior (2.27)."""
+    """ln N(z | 0, I) = −½ ‖z‖² − (k/2) ln 2π over the last axis.
+
+    The normal density (1.7) of the VAE prior (2.27), docs/equations.md.
+    """
     return -0.5 * np.einsum("...j,...j->...", z, z) - 0.5 * z.shape[-1] * LOG_2PI
 
 
@@ -108,7 +122,7 @@ def gaussian_nll(x, x_hat, sigma2=1.0, include_constant=False):
         Data and decoder mean f(z). Leading axes broadcast, so x̂ may be
         (L, n, d) for L samples of z per row; the loss then has shape (L, n).
     sigma2 : float
-        Decoder variance ω² (SPEC 4, (2.28)).
+        Decoder variance ω² of (2.28) in docs/equations.md.
     include_constant : bool
         Add (d/2) ln(2πω²), making it the exact NLL.
 
@@ -121,8 +135,9 @@ def gaussian_nll(x, x_hat, sigma2=1.0, include_constant=False):
 
     Notes
     -----
-    (2.33): ln p(x|z) = −‖x − f(z)‖² / (2ω²) + const. With ω² = 1 this is half
-    the squared error, the autoencoder's reconstruction loss.
+    (2.33): ln p(x|z) = −‖x − f(z)‖² / (2ω²) + const, the log of the normal
+    density (1.7) with Σ = ω²I. With ω² = 1 this is half the squared error,
+    the autoencoder's reconstruction loss [F 1.1].
     """
     r = x_hat - x
     nll = np.vecdot(r, r) * (0.5 / sigma2)  # vecdot(r, r) = Σ_j r_j²
@@ -202,14 +217,34 @@ def kl_gaussians(mu1, Sigma1, mu2, Sigma2):
 
     ½ [ln(|Σ2|/|Σ1|) − n + tr(Σ2⁻¹Σ1) + (μ1 − μ2)ᵀ Σ2⁻¹ (μ1 − μ2)], computed
     with Cholesky factors (so both covariances must be positive definite).
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match (μ of shape (n,), Σ of shape (n, n)), a
+        value is not finite, or a covariance is not symmetric — |Σ − Σᵀ| above
+        1e-10 times max |Σ|, i.e. more than rounding — or not positive definite.
+        (Cholesky reads one triangle only, so a non-symmetric Σ would be
+        replaced silently by a symmetric one.)
+
+    Notes
+    -----
+    With μ2 = 0 and Σ2 = I this is (2.30), the full-covariance form of (2.31).
     """
     mu1, mu2 = np.asarray(mu1, float), np.asarray(mu2, float)
     Sigma1, Sigma2 = np.atleast_2d(Sigma1).astype(float), np.atleast_2d(Sigma2).astype(float)
-    n = mu1.shape[-1]
+    n = mu1.shape[-1] if mu1.ndim == 1 else -1
     if Sigma1.shape != (n, n) or Sigma2.shape != (n, n) or mu2.shape != mu1.shape:
         raise ValueError(
             f"shapes do not match: mu1 {mu1.shape}, Sigma1 {Sigma1.shape}, mu2 {mu2.shape}, Sigma2 {Sigma2.shape}"
         )
+    for name, value in (("mu1", mu1), ("Sigma1", Sigma1), ("mu2", mu2), ("Sigma2", Sigma2)):
+        if not np.isfinite(value).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+    for name, S in (("Sigma1", Sigma1), ("Sigma2", Sigma2)):
+        asym = np.abs(S - S.T).max()
+        if asym > 1e-10 * np.abs(S).max():
+            raise ValueError(f"{name} must be symmetric, but max |{name} − {name}ᵀ| = {asym:.3g}")
     try:
         L1, L2 = np.linalg.cholesky(Sigma1), np.linalg.cholesky(Sigma2)
     except np.linalg.LinAlgError:
@@ -223,7 +258,7 @@ def kl_gaussians(mu1, Sigma1, mu2, Sigma2):
 
 
 def sparsity_penalty(h, p):
-    """Sparsity penalty Ω = Σ_i KL(p ‖ p̂_i) of a batch of sigmoid codes [F 1.5].
+    """Sparsity penalty Ω = Σ_i KL(p ‖ p̂_i) of a batch of sigmoid codes [F 1.3-1.5].
 
     Parameters
     ----------
@@ -266,7 +301,7 @@ def contractive_penalty(h, W):
     Returns
     -------
     penalty : ndarray, shape (n,)
-        Σ_j (h_j (1 − h_j))² Σ_i W_ji²  (SPEC 3; Rifai et al. 2011).
+        Σ_j (h_j (1 − h_j))² Σ_i W_ji²  ([F §1.3.8] in docs/equations.md; Rifai et al. 2011).
     d_h : ndarray, shape (n, k)
         2 h(1 − h)(1 − 2h) Σ_i W_ji², the derivative through h only.
     d_W : ndarray, shape (k, d)

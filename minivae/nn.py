@@ -1,6 +1,6 @@
 """The hand-written neural-network core: activations, dense layers, MLPs, flat parameters.
 
-Everything here follows SPEC 1.2. A dense layer computes
+Everything here follows thesis §1.3 (equations in docs/equations.md). A dense layer computes
 
     a_j = Σ_i w_ji x_i + b_j          (1.29)
     z_j = h(a_j)                      (1.30)
@@ -23,6 +23,16 @@ contributions.
 Every layer can be *stacked*: with ``n_stack=K`` the weights get a leading
 axis of K independent copies and the input a matching leading axis, so K
 mixture components run as one batched matrix product.
+
+Contract: unchecked building blocks. The functions and the ``forward`` /
+``backward`` methods here run several times in every training step, under
+estimators that have already checked their data (``minivae.models`` call
+``minivae._validation.check_array`` once per ``fit`` or score call), so they
+do not validate their inputs: they expect float arrays (float64 or float32)
+of the documented shapes. A wrong shape fails inside NumPy, and NaN or ±inf
+pass through to the output. Constructors (``Dense``, ``MLP``, ``Swish``,
+``FlatParameters``) run once and do check their arguments. When you call these
+blocks yourself, check your arrays first, e.g. with ``check_array``.
 """
 
 import functools
@@ -50,7 +60,7 @@ __all__ = [
 
 
 def sigmoid(a):
-    """Logistic sigmoid σ(a) = 1 / (1 + e^{-a}), without overflow warnings for any a.
+    """Logistic sigmoid σ(a) = 1 / (1 + e^{-a}) (1.15), without overflow warnings for any a.
 
     Notes
     -----
@@ -78,7 +88,14 @@ def sigmoid(a):
 
 
 def softplus(a):
-    """softplus(a) = ln(1 + e^{a}) = max(a, 0) + ln(1 + e^{-|a|}), stable for any a."""
+    """softplus(a) = ln(1 + e^{a}) = max(a, 0) + ln(1 + e^{-|a|}), stable for any a.
+
+    Integer and bool input is computed in float64 (−|a| of an unsigned int
+    would wrap around); float32 stays float32.
+    """
+    a = np.asarray(a)
+    if a.dtype.kind not in "fc":
+        a = a.astype(np.float64)
     return np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a)))
 
 
@@ -97,7 +114,7 @@ class Identity:
 
 
 class Sigmoid(Identity):
-    """h(a) = σ(a); h'(a) = σ(a)(1 − σ(a)), written with the output z."""
+    """h(a) = σ(a) (1.15); h'(a) = σ(a)(1 − σ(a)), written with the output z."""
 
     name = "sigmoid"
 
@@ -275,7 +292,7 @@ class Dense:
         self.params = {name: params[name] for name in self.shapes}
 
     def forward(self, x):
-        """Return ``(z, cache)`` with z = h(x Wᵀ + b); x is (n, n_in) or (K, n, n_in)."""
+        """Return ``(z, cache)``, z = h(x Wᵀ + b) (1.29-1.30); x is (n, n_in) or (K, n, n_in)."""
         p = self.params
         a = x @ p["W"].mT
         a += p["b"][..., None, :]  # in place: a is a fresh array
@@ -284,7 +301,7 @@ class Dense:
         return z, (x, a, z)
 
     def backward(self, dz, cache, grads=None, need_dx=True):
-        """Backpropagate dL/dz through the layer (1.36-1.37).
+        """Backpropagate dL/dz through the layer: the chain rule (1.34-1.35) gives (1.36-1.37).
 
         Parameters
         ----------
@@ -366,7 +383,7 @@ class MLP:
             layer.bind({k: params[f"{i}.{k}"] for k in layer.shapes})
 
     def forward(self, x):
-        """Return ``(y, caches)``: the output and one cache per layer."""
+        """Return ``(y, caches)``: the output (1.31-1.32) and one cache per layer."""
         caches = []
         for layer in self.layers:
             x, cache = layer.forward(x)
@@ -374,7 +391,7 @@ class MLP:
         return x, caches
 
     def backward(self, dy, caches, grads=None, need_dx=True):
-        """Backpropagate through all layers, last to first.
+        """Backpropagate (1.36-1.37) through all layers, last to first.
 
         ``grads`` (optional) is a qualified dict of arrays to add into; the
         returned dict has the same qualified names.

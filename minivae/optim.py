@@ -1,4 +1,6 @@
-"""Gradient-descent optimisers: SGD with momentum (1.33, 1.38-1.39) and Adam (SPEC 1.2).
+"""Gradient-descent optimisers: SGD with momentum (1.33, 1.38-1.39) and Adam (thesis §1.3.1).
+
+The equations are written out in docs/equations.md.
 
 Both update a dict of parameter arrays *in place* from a dict of gradients with
 the same keys, and keep their state keyed by the same names. A model that
@@ -19,7 +21,14 @@ def clip_grad_norm(grads, max_norm):
 
     Returns the norm before clipping. Gradients are left untouched when the
     norm is already small enough.
+
+    Raises
+    ------
+    ValueError, TypeError
+        If ``max_norm`` is not a finite number > 0 (a negative one would
+        reverse the gradient).
     """
+    max_norm = check_positive(max_norm, "max_norm")
     total = np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
     if total > max_norm:
         scale = max_norm / (total + 1e-12)
@@ -52,7 +61,7 @@ class SGD(_Optimizer):
 
     Notes
     -----
-    Without momentum this is (1.33) applied to a minibatch gradient (1.39):
+    Without momentum this is (1.33) applied to a minibatch gradient (1.38-1.39):
     w <- w - lr * grad. With momentum mu the velocity v <- mu v - lr grad is
     added to w.
     """
@@ -77,7 +86,7 @@ class SGD(_Optimizer):
 
 
 class Adam(_Optimizer):
-    """Adam (Kingma & Ba 2015), one line per formula of the paper's algorithm box.
+    """Adam (Kingma & Ba 2015; thesis §1.3.1), one line per formula of the paper's algorithm box.
 
     Notes
     -----

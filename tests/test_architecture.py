@@ -204,7 +204,7 @@ def test_flags_must_be_bools(call):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(verbose="yes"), "verbose must be a bool or a non-negative int"),
+    (dict(verbose="yes"), "verbose must be a bool or an int >= 0"),
     (dict(random_state="0"), "random_state must be None, an int"),
 ])
 def test_loop_arguments_are_checked_before_training(kwargs, match):
@@ -279,9 +279,9 @@ def test_load_rejects_a_npy_file(tmp_path):
 @pytest.mark.parametrize("path", [123, None, 3.5])
 def test_save_and_load_check_the_path_type(tmp_path, path):
     model, _ = _saved(tmp_path)
-    with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike path"):
         model.save(path)
-    with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+    with pytest.raises(TypeError, match="path must be a str or os.PathLike path"):
         load(path)
 
 
@@ -369,3 +369,40 @@ def test_wae_with_a_mixture_prior_round_trips(tmp_path):
     model = WAE(n_latent=2, hidden_sizes=(4,), prior=prior, n_epochs=1, random_state=0).fit(X8)
     loaded = load(model.save(tmp_path / "w.npz"))
     np.testing.assert_array_equal(loaded.sample(5, random_state=1), model.sample(5, random_state=1))
+
+
+# ---------------------------------------------------------------------- training-loop features
+def test_early_stopping_stops_records_val_loss_and_restores_the_best_weights():
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    model = VAE(n_latent=2, hidden_sizes=(8,), lr=0.05, n_epochs=300, early_stopping=True,
+                validation_fraction=0.2, n_iter_no_change=5, random_state=0)
+    seen = []
+    validation_loss = model._validation_loss
+
+    def recording(X_val):
+        value = validation_loss(X_val)
+        seen.append(model._flat.theta.copy())
+        return value
+
+    model._validation_loss = recording
+    model.fit(X)
+    val = model.history_["val_loss"]
+    assert len(val) == len(model.history_["loss"]) == len(seen) < 300     # it stopped
+    best = model.best_epoch_
+    assert val[best - 1] == min(val) and len(val) - best == 5             # 5 epochs without gain
+    np.testing.assert_array_equal(model._flat.theta, seen[best - 1])      # best weights restored
+    assert not np.array_equal(seen[-1], seen[best - 1])
+
+
+def test_early_stopping_arguments_are_checked():
+    for kwargs, match in [(dict(validation_fraction=1.0), "validation_fraction must lie in"),
+                          (dict(n_iter_no_change=0), "n_iter_no_change must be an int"),
+                          (dict(early_stopping="yes"), "early_stopping must be True or False")]:
+        with pytest.raises((ValueError, TypeError), match=match):
+            VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, **kwargs).fit(X8)
+
+
+def test_posterior_collapse_warns_naming_sigma2():
+    X = np.random.default_rng(0).normal(size=(100, 2)) * 0.01
+    with pytest.warns(UserWarning, match="posterior collapsed.*sigma2 = 100.0"):
+        VAE(n_latent=2, hidden_sizes=(4,), sigma2=100.0, n_epochs=20, lr=0.01, random_state=0).fit(X)

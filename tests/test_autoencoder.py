@@ -20,7 +20,7 @@ from tests.strategies import batch_sizes, seeds, small_dims
 
 activation_names = st.sampled_from(sorted(ACTIVATIONS))
 
-# Each variant of SPEC 3 as constructor arguments; the hypothesis tests draw the rest.
+# Each variant of the autoencoder family ([F 1.1]-[F 1.7]) as constructor arguments; the hypothesis tests draw the rest.
 VARIANTS = {
     "plain": {},
     "deep": {"hidden_sizes": (3, 2)},
@@ -403,7 +403,7 @@ def test_get_params_set_params_round_trip():
     assert set(params) == {"n_latent", "hidden_sizes", "activation", "code_activation", "likelihood",
                            "sparsity", "sparsity_weight", "noise", "noise_level", "contractive_weight",
                            "lr", "batch_size", "n_epochs", "clip_norm", "dtype", "random_state",
-                           "verbose"}
+                           "verbose", "early_stopping", "validation_fraction", "n_iter_no_change"}
     clone = Autoencoder(**params)
     assert clone.get_params() == params
     assert clone.set_params(n_latent=4, lr=0.1) is clone

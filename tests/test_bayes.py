@@ -36,7 +36,7 @@ from minivae.bayes import (
 from minivae.gradcheck import check_gradients
 from tests.strategies import normal_array, seeds, small_dims
 
-THESIS_OPTIMUM = (4.8, 0.96, 0.5, 12.0)  # SPEC 2.1: (m_hat, S, gamma, delta) for d = 5
+THESIS_OPTIMUM = (4.8, 0.96, 0.5, 12.0)  # thesis, after (2.24): (m_hat, S, gamma, delta) for d = 5
 precisions = st.floats(min_value=0.05, max_value=20.0)
 
 

@@ -1,6 +1,6 @@
 """Tests for minivae.datasets: toy moments, determinism, real loaders, download, preprocessing.
 
-Real-data tests read ``$MINIVAE_DATA`` (CI: ../shared/data). They are skipped
+Real-data tests read ``$MINIVAE_DATA`` (CI sets it). They are skipped
 only when that variable is unset; when it is set, a missing file fails.
 No test touches the network: downloads go through a fake ``urlopen``.
 """

@@ -29,7 +29,7 @@ activation_names = st.sampled_from(sorted(ACTIVATIONS))
 
 
 def _reference(name, a, beta):
-    """Each activation written out directly from its definition (SPEC 1.2)."""
+    """Each activation written out directly from its definition (thesis §1.3.2)."""
     if name == "identity":
         return a
     if name == "sigmoid":

@@ -10,7 +10,7 @@ from tests.strategies import seeds, small_dims
 
 
 def _adam_by_hand(theta0, gradients, lr, b1, b2, eps):
-    """SPEC 1.2, one line per equation, for a list of gradients g_1, g_2, ..."""
+    """Adam as in docs/equations.md, one line per equation, for a list of gradients g_1, g_2, ..."""
     theta = theta0.copy()
     m = np.zeros_like(theta)
     v = np.zeros_like(theta)

@@ -1,4 +1,4 @@
-"""Tests of minivae.priors: the priors p(z) a WAE matches (SPEC 5).
+"""Tests of minivae.priors: the priors p(z) a WAE matches ((2.37)).
 
 Sampling is checked against the analytic moments of the distribution (within
 several standard errors), densities against scipy.stats written out
@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy import integrate, special, stats
 
@@ -102,14 +102,16 @@ def test_mixture_weights_are_normalised_and_zero_weight_is_never_drawn():
 
 
 @given(seed=seeds, K=st.integers(1, 4), d=small_dims, n=st.integers(1, 6), zero_weight=st.booleans())
+@example(seed=1008, K=2, d=3, n=3, zero_weight=True)   # broke the old oracle (issue 9, item 19)
 def test_mixture_log_prob_matches_scipy(seed, K, d, n, zero_weight):
     prior = _random_mixture(seed, K, d, zero_weight)
     z = normal_array(seed + 1, (n, d), scale=3.0)
-    # ln Σ_k w_k N(z | m_k, s_k² I) with scipy's densities, summed directly
-    # (the points are close enough to the means for the density not to underflow).
-    dens = sum(w * stats.multivariate_normal(m, s * s * np.eye(d)).pdf(z)
-               for w, m, s in zip(prior.weights, prior.means, prior.scales))
-    np.testing.assert_allclose(prior.log_prob(z), np.log(np.atleast_1d(dens)), rtol=1e-10)
+    # ln Σ_k w_k N(z | m_k, s_k² I) from scipy's log-densities, combined in log space
+    # (a density or a weight of 0 would make ln Σ w_k pdf_k fail: issue 9, item 19).
+    log_pdf = np.array([np.atleast_1d(stats.multivariate_normal(m, s * s * np.eye(d)).logpdf(z))
+                        for m, s in zip(prior.means, prior.scales)])
+    expected = special.logsumexp(log_pdf, axis=0, b=prior.weights[:, None])
+    np.testing.assert_allclose(prior.log_prob(z), expected, rtol=1e-10)
 
 
 def test_mixture_log_prob_far_from_the_means_does_not_underflow():
@@ -185,7 +187,9 @@ def test_standard_normal_rejects_bad_dim(dim, exc, match):
     (dict(means=[[0.0], [1.0]], scales=[1.0, 0.0]), r"got \[1.0, 0.0\]"),
     (dict(means=[[0.0], [1.0]], scales=[1.0, 1.0, 1.0]), "scales must be one positive number or 2"),
     (dict(means=[[0.0], [1.0]], scales=np.inf), "scales must be"),
-    (dict(means=[[0.0], [1.0]], weights=[1.0, -0.5]), r"weights must be 2 non-negative .* got \[1.0, -0.5\]"),
+    (dict(means=[[0.0], [1.0]], weights=[1.0, -0.5]), r"weights must be 2 finite non-negative .* got \[1.0, -0.5\]"),
+    (dict(means=[[0.0], [1.0]], weights=[1.0, np.inf]), "weights must be 2 finite"),
+    (dict(means=[[0.0], [1.0]], weights=[1.0, 1e400]), "weights must be 2 finite"),
     (dict(means=[[0.0], [1.0]], weights=[0.0, 0.0]), "positive sum"),
     (dict(means=[[0.0], [1.0]], weights=[1.0]), r"weights must be 2 .* got \[1.0\]"),
 ])
@@ -228,3 +232,59 @@ def test_prior_from_config_validates_values():
         prior_from_config({"kind": "standard_normal", "dim": -3})
     with pytest.raises(ValueError, match="weights must be"):
         prior_from_config({"kind": "gaussian_mixture", "means": [[0.0]], "scales": [1.0], "weights": [-1.0]})
+
+
+# ====================================================================== strict types, extreme values
+# Every array argument of the priors: numeric text is refused, not parsed (issue 9, item 17).
+@pytest.mark.parametrize("call, match", [
+    (lambda: GaussianMixture([["0", "1"]]), "means must hold real numbers, got dtype <U1"),
+    (lambda: GaussianMixture([[0.0, 1.0]], scales="0.5"), "scales must hold real numbers"),
+    (lambda: GaussianMixture([[0.0, 1.0]], scales=[1j]), "scales must hold real numbers, got dtype complex"),
+    (lambda: GaussianMixture([[0.0], [1.0]], weights=["1", "2"]), "weights must hold real numbers"),
+    (lambda: GaussianMixture([[0.0], [1.0]], weights=[True, False]), "weights must hold real numbers, got dtype bool"),
+    (lambda: GaussianMixture([[0.0, None]]), "means must hold real numbers, got dtype object"),
+    (lambda: StandardNormal(2).log_prob([["0", "1"]]), "z must hold real numbers"),
+    (lambda: GaussianMixture([[0.0, 1.0]]).log_prob([["0", "1"]]), "z must hold real numbers"),
+    (lambda: GaussianMixture([[0.0, 1.0]]).sample(3, 0, return_components="False"),
+     "return_components must be True or False, got 'False'"),
+    (lambda: GaussianMixture([[0.0, 1.0]]).sample(3, 0, return_components=1), "return_components must be True or False"),
+])
+def test_priors_refuse_text_and_non_flags(call, match):
+    with pytest.raises(TypeError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: StandardNormal("2"),
+    lambda: StandardNormal(2).sample("3", random_state=0),
+    lambda: GaussianMixture([[0.0]]).sample(np.float64(3), random_state=0),
+], ids=["dim", "n-normal", "n-mixture"])
+def test_priors_refuse_counts_that_are_not_ints(call):
+    with pytest.raises(ValueError, match="must be an int"):
+        call()
+
+
+@pytest.mark.parametrize("weights", [[1e308, 1e308], [1e308, 1e308, 1e308], [5e-324, 5e-324], [1e-310, 3e-310]])
+def test_mixture_weights_of_any_scale_are_normalised(weights):
+    K = len(weights)
+    prior = GaussianMixture(np.arange(K, dtype=float)[:, None], weights=weights)
+    expected = np.array(weights) / np.array(weights).max()
+    np.testing.assert_allclose(prior.weights, expected / expected.sum(), rtol=1e-12)
+    assert np.isclose(prior.weights.sum(), 1.0)
+    assert prior.sample(10, random_state=0).shape == (10, 1)
+    assert np.isfinite(prior.log_prob([[0.5]])).all()
+
+
+@pytest.mark.parametrize("prior", [StandardNormal(2), GaussianMixture([[0.0, -4.0], [0.0, 4.0]], 0.5, [0, 1])],
+                         ids=["normal", "mixture"])
+def test_log_prob_extreme_and_nan_inputs(prior):
+    z = np.array([[np.inf, 0.0], [-np.inf, np.inf], [1e200, 1e200], [0.0, 4.0]])
+    out = prior.log_prob(z)          # no overflow warning (they are errors under pytest)
+    assert np.all(out[:3] == -np.inf) and np.isfinite(out[3])
+    with pytest.raises(ValueError, match=r"z contains NaN \(1 value\(s\)\)"):
+        prior.log_prob([[0.0, np.nan]])
+
+
+def test_prior_from_config_turns_type_errors_into_value_errors():
+    with pytest.raises(ValueError, match="bad prior configuration .* means must hold real numbers"):
+        prior_from_config({"kind": "gaussian_mixture", "means": [["0"]], "scales": [1.0], "weights": [1.0]})

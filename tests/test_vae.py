@@ -1,4 +1,4 @@
-"""Tests of minivae.models.VAE (SPEC 4) and the Gaussian KL divergences it relies on.
+"""Tests of minivae.models.VAE ((2.25)-(2.33)) and the Gaussian KL divergences it relies on.
 
 Every check compares the model with an independent computation: central
 differences for the gradients, the ELBO (2.25)/(2.31)/(2.33) written out by hand

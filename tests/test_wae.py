@@ -1,4 +1,4 @@
-"""Tests of minivae.models.WAE, the Wasserstein autoencoder with an MMD penalty (SPEC 5).
+"""Tests of minivae.models.WAE, the Wasserstein autoencoder with an MMD penalty ((2.37)-(2.39)).
 
 The gradient of the whole objective is checked against central differences
 with ε and the prior samples held fixed; its value against the objective
@@ -164,7 +164,7 @@ def test_prior_samples_come_from_the_prior():
 
 
 def test_aggregate_and_per_point_penalties_measure_different_things():
-    """SPEC 5 NOTE: the aggregate MMD compares Q_Z = (1/n) Σ q(z|x_n) with P_Z; the
+    """(2.37) against (2.39): the aggregate MMD compares Q_Z = (1/n) Σ q(z|x_n) with P_Z; the
     per-point MMD compares every single q(z|x_n) with P_Z."""
     n, nz = 200, 2
     rng = np.random.default_rng(0)

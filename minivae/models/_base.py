@@ -40,7 +40,6 @@ import sys
 import tempfile
 import time
 import zipfile
-from pathlib import Path
 
 import numpy as np
 
@@ -50,6 +49,7 @@ from .._validation import (
     check_dtype,
     check_flag,
     check_is_fitted,
+    check_path,
     check_positive,
     check_positive_int,
     check_random_state,
@@ -112,6 +112,11 @@ class BaseModel(ParamsMixin):
             check_positive(self.clip_norm, "clip_norm")
         check_verbose(self.verbose)
         check_random_state_arg(self.random_state)
+        check_flag(self.early_stopping, "early_stopping")
+        check_positive_int(self.n_iter_no_change, "n_iter_no_change")
+        fraction = check_positive(self.validation_fraction, "validation_fraction")
+        if not fraction < 1:
+            raise ValueError(f"validation_fraction must lie in (0, 1), got {fraction}")
 
     # ------------------------------------------------------------------ hooks with defaults
     def _extra_shapes(self, X):
@@ -268,20 +273,31 @@ class BaseModel(ParamsMixin):
         rng = check_random_state(self.random_state)
         self._build(X, rng)
         self.history_ = {"loss": []}
+        X_val = None
+        if self.early_stopping:
+            X, X_val = self._split_validation(X, rng)
         try:
-            state = self._train(X, rng, self.init_state(X))
+            state = self._train(X, rng, self.init_state(X), X_val)
             self._end_fit(X, state)
         except TrainingDivergedError:
             self._forget_fit()
             raise
         return self
 
+    def _split_validation(self, X, rng):
+        n_val = int(round(self.validation_fraction * X.shape[0]))
+        if n_val < 1 or n_val >= X.shape[0]:
+            raise ValueError(f"early_stopping holds out validation_fraction={self.validation_fraction} "
+                             f"of {X.shape[0]} rows, which leaves no validation or no training row")
+        order = rng.permutation(X.shape[0])
+        return X[order[n_val:]], X[order[:n_val]]
+
     def _forget_fit(self):
         for name in ("params_", "modules_", "_flat", "_grads", "history_", "n_features_in_",
-                     "optimizer_", *self._extra_state):
+                     "optimizer_", "best_epoch_", "_best_theta", *self._extra_state):
             self.__dict__.pop(name, None)
 
-    def _train(self, X, rng, state):
+    def _train(self, X, rng, state, X_val=None):
         optimizer = Adam(lr=self.lr, clip_norm=self.clip_norm)
         self.optimizer_ = optimizer
         params, flat_grad = {"theta": self._flat.theta}, {"theta": self._flat.grad}
@@ -317,11 +333,30 @@ class BaseModel(ParamsMixin):
                 after, _ = self.step(xb, noise, {**state, "rows": rows}, grads)
                 if not math.isfinite(after):
                     self._diverged(epoch, batch, f"the loss after the last step became {after}")
+                if X_val is not None:
+                    sums["val_loss"] = self._validation_loss(X_val)
                 for k, v in sums.items():
                     self.history_.setdefault(k, []).append(float(v))
                 if self.verbose:
                     self._report(epoch, self.n_epochs, sums, time.perf_counter() - start_time)
+                if X_val is not None and self._no_improvement(epoch):
+                    break
+        if X_val is not None:
+            self._flat.theta[...] = self._best_theta
         return state
+
+    def _validation_loss(self, X_val):
+        """The full objective (β = 1) on the held-out rows, with draws fixed for the whole fit."""
+        noise = self._draw_noise(X_val, np.random.default_rng(0))
+        return self.step(X_val, noise, self.default_state(X_val), self._grads)[0]
+
+    def _no_improvement(self, epoch):
+        """Track the best validation loss; True once it is ``n_iter_no_change`` epochs old."""
+        val = self.history_["val_loss"]
+        if epoch == 0 or val[-1] < min(val[:-1]):
+            self._best_theta = self._flat.theta.copy()
+            self.best_epoch_ = epoch + 1
+        return epoch + 1 - self.best_epoch_ >= self.n_iter_no_change
 
     def optimizer_state(self):
         """Adam's moment estimates after ``fit``: ``{"m": {name: view}, "v": {...}, "t": steps}``.
@@ -376,7 +411,7 @@ class BaseModel(ParamsMixin):
             If the model's parameters are not finite.
         """
         check_is_fitted(self)
-        path = _check_path(path)
+        path = check_path(path, "path")
         if not np.isfinite(self._flat.theta).all():
             raise ValueError(f"refusing to save a {type(self).__name__} with non-finite parameters")
         meta = {
@@ -429,12 +464,6 @@ def _jsonable(value, name):
     raise TypeError(f"cannot save {name}={value!r}: a {type(value).__name__} has no JSON form")
 
 
-def _check_path(path):
-    if isinstance(path, bool) or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    return Path(path)
-
-
 def _atomic_savez(path, arrays):
     """np.savez into a unique temporary file beside ``path``, fsync, then rename over it."""
     # A short, unique name: "." + the final name + a suffix could pass the
@@ -485,7 +514,7 @@ def load(path):
         an unknown class or constructor argument, parameters that are missing,
         misshapen, non-finite, complex or not numbers.
     """
-    path = _check_path(path)
+    path = check_path(path, "path")
     if not path.exists():
         raise FileNotFoundError(f"no model file at {path}")
     try:

@@ -17,6 +17,8 @@ score does not depend on the other rows scored with it, nor on how a call is
 split into blocks.
 """
 
+import warnings
+
 import numpy as np
 
 from .._validation import (
@@ -87,6 +89,22 @@ class GaussianLatentModel(BaseModel):
             raise ValueError(f"likelihood='bernoulli' needs data in [0, 1], got values in "
                              f"[{X.min():.4g}, {X.max():.4g}]; rescale X or use likelihood='gaussian'")
 
+    def _warn_if_collapsed(self, X):
+        """Warn when no latent unit is active after fit (posterior collapse).
+
+        A unit u is active when Var_x(E_q[z_u | x]) > 0.01 (Burda et al. 2016),
+        estimated on up to 2,000 training rows.
+        """
+        mu = self._encode(X[:2000])[0]
+        if X.shape[0] > 1 and not np.any(mu.var(axis=0) > 0.01):
+            scale = float(np.mean(X.var(axis=0)))
+            warnings.warn(
+                f"{type(self).__name__}: the posterior collapsed, no latent unit is active "
+                f"(Var_x of every posterior mean <= 0.01). The usual cause is sigma2 = "
+                f"{self.sigma2} being large next to the data's scale (mean feature variance "
+                f"{scale:.3g}): lower sigma2, standardise X, or use kl_warmup.",
+                UserWarning, stacklevel=3)
+
     # ------------------------------------------------------------------ building blocks
     def _encode(self, X):
         """Forward through the encoder: ``(mu, log_sigma, caches)``, log σ clamped (see LOG_SIGMA_MIN)."""
@@ -129,7 +147,7 @@ class GaussianLatentModel(BaseModel):
 
     # ------------------------------------------------------------------ inference
     def encode(self, X):
-        """Parameters of q(z|x): ``(mu, log_sigma)``, each (n_samples, n_latent); log σ is the log std."""
+        """Parameters of q(z|x) (2.26): ``(mu, log_sigma)``, each (n_samples, n_latent); log σ is the log std."""
         X = self._validate_X(X)
         mu, log_sigma, _ = self._encode(X)
         return mu, log_sigma
@@ -143,7 +161,7 @@ class GaussianLatentModel(BaseModel):
         return sigmoid(out) if self.likelihood == "bernoulli" else out
 
     def decode(self, Z):
-        """Decoder mean f(z) (Gaussian) or Bernoulli probabilities σ(f(z)) for each row of Z."""
+        """Decoder mean f(z) of N(f(z), ω²I) (2.28) (Gaussian) or Bernoulli probabilities σ(f(z)) for each row of Z."""
         check_is_fitted(self)
         Z = check_array(Z, name="Z", dtype=self._dtype, n_features=self.n_latent,
                         estimator=f"{type(self).__name__}'s latent space")
@@ -162,7 +180,7 @@ class GaussianLatentModel(BaseModel):
         return self._decode(mu)
 
     def sample(self, n_samples=1, random_state=None, noise=False):
-        """Generate new data: z ~ p(z) (the model's prior), then the decoder mean f(z).
+        """Generate new data: z ~ p(z) (the model's prior; N(0, I) (2.27) for the VAE), then the decoder mean f(z).
 
         With ``noise=True`` the observation noise is added too: x ~ N(f(z), ω² I)
         for the Gaussian decoder, x ~ Bernoulli(σ(f(z))) for the Bernoulli one.

@@ -1,6 +1,6 @@
 """Deterministic autoencoders: undercomplete, overcomplete, deep, sparse, denoising, contractive.
 
-One class covers the whole family of SPEC 3 ([F 1.3]); the variants are
+One class covers the whole family of the autoencoder thesis's §1.3 ([F 1.1]-[F 1.7] in docs/equations.md); the variants are
 penalties and corruptions switched on by arguments, and they combine freely:
 
 * undercomplete / overcomplete: ``n_latent`` smaller / larger than the input;
@@ -39,7 +39,7 @@ class Autoencoder(BaseModel):
         Hidden-layer activation (``minivae.nn.ACTIVATIONS``).
     code_activation : str
         Activation of the code layer; ``"identity"`` with ``activation="identity"``
-        is the linear autoencoder that learns the PCA subspace (Baldi & Hornik 1989).
+        is the linear autoencoder that learns the PCA subspace ([F §1.3.2]; Baldi & Hornik 1989).
         Sparse and contractive autoencoders need ``"sigmoid"``.
     likelihood : {"gaussian", "bernoulli"}
         Reconstruction loss per sample: ½ ‖x − x̂‖² (Gaussian NLL with ω² = 1,
@@ -59,6 +59,13 @@ class Autoencoder(BaseModel):
         Drives initialisation, shuffling and corruption.
     verbose : bool or int
         Print progress to stderr during ``fit``.
+    early_stopping, validation_fraction, n_iter_no_change :
+        As scikit-learn's MLP names them: with ``early_stopping=True`` a
+        random ``validation_fraction`` of the rows is held out, the full
+        objective on it is recorded as ``history_["val_loss"]`` after every
+        epoch, training stops once it has not improved for
+        ``n_iter_no_change`` epochs, and the weights of the best epoch are
+        restored (``best_epoch_``, 1-based).
 
     Attributes
     ----------
@@ -86,7 +93,8 @@ class Autoencoder(BaseModel):
                  code_activation="identity", likelihood="gaussian", sparsity=0.05,
                  sparsity_weight=0.0, noise=None, noise_level=0.1, contractive_weight=0.0,
                  lr=1e-3, batch_size=100, n_epochs=100, clip_norm=None, dtype="float64",
-                 random_state=None, verbose=False):
+                 random_state=None, verbose=False, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10):
         self.n_latent = n_latent
         self.hidden_sizes = hidden_sizes
         self.activation = activation
@@ -104,6 +112,9 @@ class Autoencoder(BaseModel):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     # ------------------------------------------------------------------ set-up
     def _check_params(self):
@@ -170,7 +181,7 @@ class Autoencoder(BaseModel):
 
         loss = (1/n) Σ_n L(x_n, g(f(x̃_n))) + β_s Σ_i KL(p ‖ p̂_i) + λ (1/n) Σ_n ‖∂h_n/∂x_n‖_F²
 
-        with x̃ the corrupted input ([F 1.1], [F 1.5], [F 1.6]; Rifai et al.
+        with x̃ the corrupted input ([F 1.1], [F 1.2], [F 1.5], [F 1.6]-[F 1.7]; Rifai et al.
         2011); β_s is ``sparsity_weight`` and λ ``contractive_weight``. The
         sparsity penalty is a function of the whole batch (through the mean
         activation p̂), so it enters once, not per row. ``state`` is unused.

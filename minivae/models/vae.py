@@ -22,7 +22,7 @@ __all__ = ["VAE"]
 
 
 class VAE(GaussianLatentModel):
-    """Variational autoencoder with a Gaussian or Bernoulli decoder (SPEC 4).
+    """Variational autoencoder with a Gaussian or Bernoulli decoder ((2.25)-(2.33) in docs/equations.md).
 
     Parameters
     ----------
@@ -47,7 +47,7 @@ class VAE(GaussianLatentModel):
         Epochs over which the KL weight β rises linearly from 0 to 1 (0: β = 1
         throughout), against posterior collapse (Bowman et al. 2016; Sønderby
         et al. 2016).
-    lr, batch_size, n_epochs, clip_norm, dtype, random_state, verbose :
+    lr, batch_size, n_epochs, clip_norm, dtype, random_state, verbose, early_stopping, validation_fraction, n_iter_no_change :
         As for :class:`minivae.models.Autoencoder`.
 
     Attributes
@@ -76,7 +76,8 @@ class VAE(GaussianLatentModel):
 
     def __init__(self, n_latent=2, hidden_sizes=(32,), activation="swish", likelihood="gaussian",
                  sigma2=1.0, n_mc=1, kl_warmup=0, lr=1e-3, batch_size=100, n_epochs=100,
-                 clip_norm=None, dtype="float64", random_state=None, verbose=False):
+                 clip_norm=None, dtype="float64", random_state=None, verbose=False, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10):
         self.n_latent = n_latent
         self.hidden_sizes = hidden_sizes
         self.activation = activation
@@ -91,6 +92,9 @@ class VAE(GaussianLatentModel):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     # ------------------------------------------------------------------ set-up
     def _check_params(self):
@@ -103,6 +107,9 @@ class VAE(GaussianLatentModel):
 
     def _begin_epoch(self, epoch, X, state, rng):
         return {**state, "beta": warmup_beta(epoch, self.kl_warmup)}
+
+    def _end_fit(self, X, state):
+        self._warn_if_collapsed(X)
 
     def _draw_noise(self, X, rng):
         return {"eps": rng.standard_normal((self.n_mc, X.shape[0], self.n_latent), dtype=self._dtype)}

@@ -1,4 +1,4 @@
-"""The Wasserstein autoencoder with an MMD penalty (SPEC 5; Tolstikhin et al. 2018).
+"""The Wasserstein autoencoder with an MMD penalty ((2.37)-(2.39) in docs/equations.md; Tolstikhin et al. 2018).
 
 Same encoder and decoder as the VAE; the KL term is replaced by
 
@@ -50,7 +50,7 @@ class WAE(GaussianLatentModel):
         ``kernel`` only (a ``Kernel`` carries its own scales). None picks the
         WAE paper's default: C = 2·d_z (σ_z = 1) summed over the scales
         {0.1, 0.2, 0.5, 1, 2, 5, 10} for IMQ, γ = 1/(2·d_z) for the Gaussian.
-        The thesis used γ = 0.01 and C = 1 on KDD (SPEC 8.1).
+        The thesis used γ = 0.01 and C = 1 on KDD (thesis §3.3).
     lam : float
         λ, the weight of the MMD penalty.
     prior : None, StandardNormal, GaussianMixture or any object with ``sample(n, rng)``
@@ -77,7 +77,7 @@ class WAE(GaussianLatentModel):
         ``reconstruct(X, sample_z=True)`` decodes μ(x) too.
     unbiased : bool
         U-statistic (default, as IPMeasures and the WAE code) or V-statistic MMD².
-    lr, batch_size, n_epochs, clip_norm, dtype, random_state, verbose :
+    lr, batch_size, n_epochs, clip_norm, dtype, random_state, verbose, early_stopping, validation_fraction, n_iter_no_change :
         As for :class:`VAE`.
 
     Attributes
@@ -115,7 +115,8 @@ class WAE(GaussianLatentModel):
                  sigma2=1.0, kernel="gaussian", kernel_scale=None, lam=1.0, prior=None,
                  mmd_mode="aggregate", n_mc=1, deterministic=False, unbiased=True,
                  lr=1e-3, batch_size=100, n_epochs=100, clip_norm=None, dtype="float64",
-                 random_state=None, verbose=False):
+                 random_state=None, verbose=False, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10):
         self.n_latent = n_latent
         self.hidden_sizes = hidden_sizes
         self.activation = activation
@@ -136,6 +137,9 @@ class WAE(GaussianLatentModel):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
 
     def _check_params(self):
         super()._check_params()
