@@ -376,8 +376,8 @@ print(f"\ntotal time {time.perf_counter() - t_start:.1f} s")
 # %% [markdown]
 # ## What you should see
 #
-# Numbers from a full run (`python tutorials/02_vae.py`, about 35-50 s on a shared
-# 2-core machine); fast mode prints rougher ones.
+# Numbers from a full run (`python tutorials/02_vae.py`, one to five minutes on a 2-core
+# machine, depending on what else runs); fast mode prints rougher ones.
 #
 # * **Fig. 2.3** (`02_fig2_3_normal_1d.png`). After one thesis epoch the samples are too
 #   narrow and cut off on the left (mean 5.18, variance 0.88; swish is bounded below and
@@ -402,20 +402,23 @@ print(f"\ntotal time {time.perf_counter() - t_start:.1f} s")
 #   (0.13 % in the gap 3 < y < 7, data 0.23 %), but **26.5 % of the generated points fall in
 #   the gap**, and only 20.2 % reach the upper cluster (data 33 %). This is the number the
 #   WAE and EMVAE tutorials try to bring down.
-# * **ELBO vs IWAE** on 1,000 fresh banana points (mean ln p(x) ± se):
+# * **ELBO vs IWAE** on 1,000 fresh banana points, mean over 10 seeds:
 #
-#   | estimate | mean ln p(x) |
-#   |---|---|
-#   | ELBO (100 draws) | −3.250 ± 0.054 |
-#   | IWAE K = 1 | −3.240 ± 0.062 |
-#   | IWAE K = 10 | −3.041 ± 0.050 |
-#   | IWAE K = 100 | −2.983 ± 0.047 |
-#   | IWAE K = 1000 | −2.964 ± 0.046 |
-#   | true ln p(x) | −2.803 ± 0.031 |
+#   | estimate | mean ln p(x) | ± se over seeds | ± se over points |
+#   |---|---|---|---|
+#   | ELBO (100 draws) | −3.218 | 0.039 | 0.054 |
+#   | IWAE K = 1 | −3.205 | 0.062 | 0.053 |
+#   | IWAE K = 10 | −3.053 | 0.052 | 0.048 |
+#   | IWAE K = 100 | −3.018 | 0.032 | 0.047 |
+#   | IWAE K = 1000 | −2.973 | 0.016 | 0.046 |
+#   | true ln p(x) | −2.803 | — | 0.031 |
 #
 #   K = 1 agrees with the ELBO within noise, the bound rises with K and levels off near
-#   −2.96: what remains to the true −2.80 is not slack in the bound but the model's own
-#   misfit (no model beats the true density on average, Gibbs' inequality).
+#   −2.97: what remains to the true −2.80 is not slack in the bound but the model's own
+#   misfit (no model beats the true density on average, Gibbs' inequality). A single
+#   seed is not enough to see this order: with one seed the K = 10 and K = 100 rows can
+#   swap, since the Monte-Carlo error of one call (the "seeds" column times √10, about
+#   0.1–0.2 for small K) is larger than the steps between the rows.
 
 # %% [markdown]
 # ## Exercises

@@ -551,8 +551,9 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 # %% [markdown]
 # ## What you should see
 #
-# Numbers from a full run (`python tutorials/03_wae.py`, 2 CPU cores, about
-# 80 s; the fast mode, about 17 s, prints the same lines with smaller settings).
+# Numbers from a full run (`python tutorials/03_wae.py`, 2 CPU cores: about 80 s on an
+# idle machine, 5 minutes on a busy one; the fast mode prints the same lines with smaller
+# settings in a fifth of the time).
 #
 # * **Section 2.** The compiled `mmd` and the NumPy `mmd_reference` print the
 #   same values. Same distribution, n = 300: unbiased MMD² −0.0026, biased
@@ -566,9 +567,9 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 #   the prior): −0.018 and −0.003. Trained on the shifted normal (3 seeds),
 #   aggregate mode: σ(x) ≈ 0.013, std of μ(x) 0.95–1.03, reconstruction error
 #   0.001–0.003, MMD²(codes, prior) between −0.0005 and −0.0001; per-point mode:
-#   two runs with std of μ(x) ≈ 0.2, one with σ(x) ≈ 2.95 and std of μ(x) 8.8
-#   along one direction, MMD²(codes, prior) 0.26–0.30, and 6–14 s per run
-#   instead of about 1 s.
+#   two runs with std of μ(x) ≈ 0.2, one with σ(x) ≈ 2.7 and std of μ(x) 8.2
+#   along one direction, MMD²(codes, prior) 0.25–0.30, and about ten times the
+#   time per run (20–30 s against 2–3 s on a busy machine).
 # * **Section 5** (`03_wae_toy_sets.png`): samples and data overlap on all four
 #   sets. Sample mean and covariance against the truth: N(5, 3): 5.06 and 2.75;
 #   N((3, 5), I): (3.00, 5.00) and [[0.98, 0.08], [0.08, 0.93]]; the linear set:
@@ -587,15 +588,18 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 #   the codes of each cluster sit on "their" prior component. The three restarts
 #   all succeeded here (final losses −0.99, −1.00, −0.96). Over eight further
 #   seeds, 7/8 single runs with the chosen settings were good (the failure:
-#   20.8 % in the gap, final loss +1.21 against −0.81 to −1.04 for the good
+#   20.1 % in the gap, final loss +1.34 against −0.81 to −1.04 for the good
 #   runs), and 5/8 with the first-try settings (prior at (0, ±2), lr 5e-3;
 #   the failures 23–26 % in the gap).
 # * **Section 7.** One epoch, same architecture: two-cluster set (2-16-2,
-#   batch 100) VAE 7.8 ms, WAE 13.0 ms, ratio 1.65; KDD-sized (34-30-10,
-#   sigmoid, batch 100, 10,000 rows) VAE 35.9 ms, WAE 69.8 ms, ratio 1.94
-#   (1.75 in another run). On these small networks the MMD adds two thirds to
-#   one VAE epoch; timings vary with the machine's load (other processes were
-#   running).
+#   batch 100) VAE 13.4 ms, WAE 26.1 ms, ratio 1.95; KDD-sized (34-30-10,
+#   sigmoid, batch 100, 10,000 rows) VAE 90.1 ms, WAE 173.2 ms, ratio 1.92
+#   (on an idle machine earlier: 7.8 and 13.0 ms, ratio 1.65; 35.9 and 69.8 ms,
+#   ratio 1.94). On these small networks the MMD adds two thirds to the whole of
+#   one VAE epoch; timings vary with the machine's load. The numbers above were
+#   taken with one numba thread (`NUMBA_NUM_THREADS=1`) on a machine running
+#   several other jobs: with more threads than free cores, numba's parallel loops
+#   wait for each other and the WAE can be many times slower than this.
 
 # %% [markdown]
 # ## Exercises
