@@ -55,6 +55,15 @@ def test_tutorial_shows_every_figure_it_saves(path):
     assert text.count("plt.show()") >= n_saved, f"{path.name} saves {n_saved} figures but shows fewer"
 
 
+@pytest.mark.parametrize("path", TUTORIALS, ids=[p.stem for p in TUTORIALS])
+def test_tutorial_math_is_unicode(path):
+    """One notation that reads the same as a script and as a notebook: no LaTeX in the comments."""
+    latex = re.compile(r"\$(?![A-Z_]+\b)|\\(?:mathcal|frac|sum|int|ln|mid|omega|sigma|mu|tfrac|le|ge)\b")
+    bad = [f"{i}: {line.strip()}" for i, line in enumerate(path.read_text().splitlines(), 1)
+           if line.lstrip().startswith("#") and latex.search(line)]
+    assert not bad, f"{path.name} writes LaTeX in its text:\n" + "\n".join(bad[:5])
+
+
 def test_default_figure_folder_is_git_ignored():
     """Running a tutorial from the repository root writes to ./figures, which git must ignore."""
     git = shutil.which("git")
