@@ -2,25 +2,37 @@
 
 Modules, in the order imports flow:
 ``nn`` (layers, activations) -> ``optim`` (Adam, SGD) -> ``losses`` and ``kernels`` ->
-``models`` (Autoencoder, VAE, WAE) -> ``demo`` / ``cli``. ``bayes`` (the Bayesian
+``models`` (Autoencoder, VAE, WAE, EMVAE) -> ``demo`` / ``cli``. ``bayes`` (the Bayesian
 chapter), ``datasets``, ``priors``, ``gradcheck`` and ``plotting`` stand beside them.
 """
 
 __version__ = "0.1.0"
 
-from . import bayes, datasets, gradcheck, kernels, losses, nn, optim, priors  # noqa: E402
+from . import bayes, datasets, gradcheck, kernels, losses, nn, optim, preprocessing, priors  # noqa: E402
 from ._validation import NotFittedError  # noqa: E402
 from .gradcheck import check_gradients  # noqa: E402
 from .kernels import Kernel, gaussian_kernel, imq_kernel, imq_multiscale, mmd  # noqa: E402
-from .models import VAE, WAE, Autoencoder, TrainingDivergedError, load  # noqa: E402
+from .models import (  # noqa: E402
+    EMVAE,
+    VAE,
+    WAE,
+    Autoencoder,
+    StackedAutoencoder,
+    TrainingDivergedError,
+    VampPriorVAE,
+    load,
+)
 from .optim import SGD, Adam  # noqa: E402
 from .priors import GaussianMixture, StandardNormal  # noqa: E402
 
 __all__ = [
     "__version__",
     "Autoencoder",
+    "StackedAutoencoder",
     "VAE",
+    "VampPriorVAE",
     "WAE",
+    "EMVAE",
     "load",
     "StandardNormal",
     "GaussianMixture",
@@ -41,5 +53,6 @@ __all__ = [
     "losses",
     "nn",
     "optim",
+    "preprocessing",
     "priors",
 ]

@@ -9,6 +9,7 @@ Caching only saves the compile time of the first call, so in that case the
 kernel is compiled without a cache instead of failing the import.
 """
 
+import types
 import warnings
 
 from numba import njit
@@ -29,6 +30,15 @@ def compile_kernel(loops, parallel=False, **options):
         Further ``njit`` options (``error_model``, ...). Never ``fastmath``
         for kernels where −inf or NaN must survive.
     """
+    if not parallel:
+        # numba keys its on-disk cache by file, qualified name and argument types, not by
+        # compile options: a serial and a parallel build of the same loops would share one
+        # entry, and a later process would load the parallel code for the serial binding.
+        copy = types.FunctionType(loops.__code__, loops.__globals__, loops.__name__ + "_serial",
+                                  loops.__defaults__, loops.__closure__)
+        copy.__qualname__ = loops.__qualname__ + "_serial"
+        copy.__doc__ = loops.__doc__
+        loops = copy
     try:
         return njit(cache=True, parallel=parallel, **options)(loops)
     except RuntimeError as exc:  # numba: "cannot cache function ...: no locator available"

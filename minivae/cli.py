@@ -88,8 +88,13 @@ def build_parser():
     data.add_argument("--download", action="store_true", help="download missing files")
     data.set_defaults(func=_datasets)
 
+    # Each module below adds its own subcommands with set_defaults(func=...).
+    from .cli_data import add_data_parsers
     from .exercises.cli import add_exercise_parser
-    add_exercise_parser(sub)  # `minivae exercise ...`; sets func=run_exercise
+    from .experiments import add_reproduce_parser
+    add_reproduce_parser(sub)      # minivae reproduce {kdd,htru2,all}
+    add_data_parsers(sub)          # minivae train / score / sample
+    add_exercise_parser(sub)       # minivae exercise list / start / check
     return parser
 
 

@@ -1,11 +1,14 @@
-"""Tests for minivae.datasets: toy moments, determinism, real loaders, download, preprocessing.
+"""Tests for minivae.datasets: toy moments, determinism, real loaders, download, damaged files.
 
-Real-data tests read ``$MINIVAE_DATA`` (CI sets it). They are skipped
-only when that variable is unset; when it is set, a missing file fails.
-No test touches the network: downloads go through a fake ``urlopen``.
+Real-data tests read ``$MINIVAE_DATA`` (the data directory, which may be
+read-only: nothing is written there; CI sets it). They are skipped only when that
+variable is unset; when it is set, a missing file fails. No test touches the network:
+downloads go through a fake ``urlopen``. Caches go to a temporary
+``$MINIVAE_CACHE`` for the whole module.
 """
 
 import gzip
+import http.client
 import io
 import os
 import stat
@@ -19,13 +22,23 @@ import pytest
 from scipy import stats
 
 from minivae import datasets as ds
-from minivae._validation import NotFittedError
+from minivae.datasets import _files
+from minivae.datasets.mnist import _read_idx
 
 # ------------------------------------------------------------------------------------
 # helpers
 # ------------------------------------------------------------------------------------
 
 K_SE = 5.0   # tolerance in standard errors for the moment checks
+
+
+@pytest.fixture(scope="module", autouse=True)
+def temporary_cache_home(tmp_path_factory):
+    """Every test of this module caches into a fresh directory, never into ~/.cache."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MINIVAE_CACHE", str(tmp_path_factory.mktemp("cache_home")))
+    yield
+    mp.undo()
 
 
 def assert_moments(X, mean, cov, k=K_SE):
@@ -287,10 +300,10 @@ def test_checksum_mismatch_raises_and_saves_nothing(monkeypatch, tmp_path):
     calls = install_fake_urlopen(monkeypatch, lambda url: b"<html>not the data</html>")
     with pytest.raises(ds.ChecksumError, match="checksum mismatch for kddcup99") as info:
         ds.load_kddcup99(data_home=tmp_path)
-    assert ds._REMOTE[KDD_REL].sha256 in str(info.value)
+    assert _files._REMOTE[KDD_REL].sha256 in str(info.value)
     assert "Nothing was saved" in str(info.value)
     # every mirror was tried, none was trusted
-    assert calls == list(ds._REMOTE[KDD_REL].urls)
+    assert calls == list(_files._REMOTE[KDD_REL].urls)
     # not even the directory is created for a file that was not saved
     assert not (tmp_path / "kddcup99").exists()
 
@@ -344,7 +357,7 @@ def test_local_file_with_wrong_checksum(tmp_path):
 def test_canonical_csv_drops_headers_and_unifies_line_endings():
     canonical = b"1,2\n3.5,-4\n"
     for variant in (b"a,b\r\n1,2\r\n3.5,-4\r\n", b"1,2\r3.5,-4", b"\"x\",\"y\"\n1,2\n3.5,-4\n\n"):
-        assert ds._canonical_csv(variant) == canonical
+        assert _files._canonical_csv(variant) == canonical
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -386,56 +399,6 @@ def test_kdd_feature_lists_partition_the_41_features():
 
 
 # ------------------------------------------------------------------------------------
-# Standardizer
-# ------------------------------------------------------------------------------------
-
-def test_standardizer_zero_mean_unit_std_and_round_trip():
-    rng = np.random.default_rng(0)
-    X = rng.normal([1.0, -2.0, 50.0], [0.5, 3.0, 10.0], size=(200, 3))
-    sc = ds.Standardizer().fit(X)
-    Z = sc.transform(X)
-    np.testing.assert_allclose(Z.mean(0), 0.0, atol=1e-12)
-    np.testing.assert_allclose(Z.std(0), 1.0, rtol=1e-12)
-    np.testing.assert_allclose(sc.inverse_transform(Z), X, rtol=1e-12, atol=1e-12)
-    # statistics from the fitting data are applied unchanged to new data
-    X2 = X[:10] + 1.0
-    np.testing.assert_allclose(sc.transform(X2), (X2 - X.mean(0)) / X.std(0), rtol=1e-12)
-
-
-def test_standardizer_log1p_columns_and_constant_column():
-    rng = np.random.default_rng(1)
-    X = np.column_stack([rng.exponential(1000.0, 300), rng.normal(size=300), np.full(300, 7.0)])
-    sc = ds.Standardizer(log1p_columns=[0]).fit(X)
-    L = np.log1p(X[:, 0])
-    np.testing.assert_allclose(sc.transform(X)[:, 0], (L - L.mean()) / L.std(), rtol=1e-12)
-    # a constant column maps to 0 instead of dividing by a zero std
-    np.testing.assert_array_equal(sc.transform(X)[:, 2], 0.0)
-    assert sc.scale_[2] == 1.0
-    np.testing.assert_allclose(sc.inverse_transform(sc.transform(X)), X, rtol=1e-10)
-    assert sc.get_params() == {"log1p_columns": [0]}
-    assert sc.set_params(log1p_columns=()) is sc
-
-
-def test_standardizer_errors():
-    X = np.arange(12.0).reshape(4, 3)
-    with pytest.raises(NotFittedError, match="not fitted"):
-        ds.Standardizer().transform(X)
-    sc = ds.Standardizer().fit(X)
-    with pytest.raises(ValueError, match="X has 2 features, but this Standardizer was fitted with 3"):
-        sc.transform(X[:, :2])
-    with pytest.raises(ValueError, match=r"column indices in \[0, 3\)"):
-        ds.Standardizer(log1p_columns=[3]).fit(X)
-    with pytest.raises(ValueError, match="sequence of column indices"):
-        ds.Standardizer(log1p_columns="0").fit(X)
-    with pytest.raises(ValueError, match="column 1 holds values <= -1"):
-        ds.Standardizer(log1p_columns=[1]).fit(X - 5.0)
-    with pytest.raises(ValueError, match="NaN or infinity"):
-        sc.transform(np.full((2, 3), np.nan))
-    with pytest.raises(ValueError, match="invalid parameter"):
-        sc.set_params(scale=2)
-
-
-# ------------------------------------------------------------------------------------
 # real data on $MINIVAE_DATA
 # ------------------------------------------------------------------------------------
 
@@ -446,15 +409,6 @@ def data_home():
         pytest.skip("MINIVAE_DATA is not set: point it at the data directory "
                     "(htru2/, kddcup99/, mnist/) to run the real-data tests")
     return ds.get_data_home(value)
-
-
-@pytest.fixture(scope="module")
-def kdd_home(data_home, tmp_path_factory):
-    """A writable data home whose KDD file is a symlink to the real one (no copy)."""
-    home = tmp_path_factory.mktemp("kdd_home")
-    (home / "kddcup99").mkdir()
-    (home / KDD_REL).symlink_to(data_home / KDD_REL)
-    return home
 
 
 @pytest.fixture(scope="module")
@@ -499,77 +453,93 @@ def test_kdd_http_counts(kdd_http):
 
 
 def test_kdd_reads_shared_dir_without_writing_there(kdd_http, data_home):
-    # the cache goes only into writable directories; the shared one has no write bits
-    if not ds._dir_is_writable(data_home / "kddcup99"):
-        assert sorted(p.name for p in (data_home / "kddcup99").iterdir()) == [
-            "PROVENANCE.md", "kddcup.data_10_percent.gz"]
+    # caches go to the cache home, never beside the data
+    assert sorted(p.name for p in (data_home / "kddcup99").iterdir()) == [
+        "PROVENANCE.md", "kddcup.data_10_percent.gz"]
 
 
-def test_kdd_cache_round_trip(kdd_home, kdd_http):
-    cache = kdd_home / "kddcup99" / "kddcup.data_10_percent.gz.http.npz"
+def kdd_cache_path():
+    digest = _files._REMOTE[KDD_REL].sha256
+    return ds.get_cache_home() / f"kddcup99-{digest[:16]}-http.npz"
+
+
+def test_kdd_cache_round_trip(data_home, kdd_http):
+    cache = kdd_cache_path()
     cache.unlink(missing_ok=True)
-    X1, y1 = ds.load_kddcup99(data_home=kdd_home)
+    X1, y1 = ds.load_kddcup99()
     assert cache.is_file()
     mtime = cache.stat().st_mtime_ns
-    X2, y2 = ds.load_kddcup99(data_home=kdd_home)
+    X2, y2 = ds.load_kddcup99()
     assert cache.stat().st_mtime_ns == mtime   # read, not rewritten
     for X, y in ((X1, y1), (X2, y2)):
         np.testing.assert_array_equal(X, kdd_http.X)
         np.testing.assert_array_equal(y, kdd_http.y)
-    assert leftovers(kdd_home / "kddcup99") == []
+    assert leftovers(cache.parent) == []
 
 
-def test_kdd_drop_duplicates_counts(kdd_home):
-    X, y = ds.load_kddcup99(data_home=kdd_home, drop_duplicates=True)
+def test_kdd_drop_duplicates_counts(data_home):
+    X, y = ds.load_kddcup99(drop_duplicates=True)
     assert X.shape == (62054, 22)
     assert int((y == 0).sum()) == 60883 and int(y.sum()) == 1171
 
 
-def test_kdd_column_choice(kdd_home, kdd_http):
+def test_kdd_column_choice(data_home, kdd_http):
     # the dropped count-like columns take only values 0..4 on the http rows ...
-    C, _ = ds.load_kddcup99(data_home=kdd_home, features=ds.KDD_COUNT_LIKE_FEATURES)
+    C, _ = ds.load_kddcup99(features=ds.KDD_COUNT_LIKE_FEATURES)
     assert C.shape == (64293, 12)
     assert set(np.unique(C)) <= {0.0, 1.0, 2.0, 3.0, 4.0}
     # ... while every kept column has many distinct values
     for j, name in enumerate(ds.KDD_THESIS_FEATURES):
         assert np.unique(kdd_http.X[:, j]).size > 5, name
     # and a chosen subset is the same data as the corresponding columns
-    S, _ = ds.load_kddcup99(data_home=kdd_home, features=["dst_bytes", "duration"])
+    S, _ = ds.load_kddcup99(features=["dst_bytes", "duration"])
     np.testing.assert_array_equal(S, kdd_http.X[:, [2, 0]])
 
 
-def test_kdd_stale_or_corrupt_cache_is_replaced(kdd_home, kdd_http):
-    cache = kdd_home / "kddcup99" / "kddcup.data_10_percent.gz.http.npz"
+def test_kdd_stale_or_corrupt_cache_is_replaced(data_home, kdd_http):
+    cache = kdd_cache_path()
+    cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_bytes(b"garbage")
-    X, _ = ds.load_kddcup99(data_home=kdd_home)
+    X, _ = ds.load_kddcup99()
     np.testing.assert_array_equal(X, kdd_http.X)
     with np.load(cache) as z:   # rewritten as a valid cache
-        assert str(z["source_sha256"]) == ds._REMOTE[KDD_REL].sha256
+        assert str(z["source_sha256"]) == _files._REMOTE[KDD_REL].sha256
         fields = {key: z[key] for key in z.files}
-    # a cache made from another raw file (other checksum) is not trusted
+    # a cache that claims another raw file (other checksum) is not trusted
     fields["X"] = np.zeros_like(fields["X"])
     fields["source_sha256"] = np.array("0" * 64)
     np.savez(cache, **fields)
-    X, _ = ds.load_kddcup99(data_home=kdd_home)
+    X, _ = ds.load_kddcup99()
     np.testing.assert_array_equal(X, kdd_http.X)
 
 
-def test_kdd_read_only_dir_gets_no_cache(data_home, tmp_path):
-    ro = tmp_path / "kddcup99"
-    ro.mkdir()
+def test_kdd_read_only_data_and_cache_dirs_still_load(data_home, tmp_path, monkeypatch):
+    ro = tmp_path / "data" / "kddcup99"
+    ro.mkdir(parents=True)
     (ro / "kddcup.data_10_percent.gz").symlink_to(data_home / KDD_REL)
+    cache_home = tmp_path / "cache"
+    cache_home.mkdir()
+    monkeypatch.setenv("MINIVAE_CACHE", str(cache_home))
     ro.chmod(0o555)
+    cache_home.chmod(0o555)
     try:
-        X, y = ds.load_kddcup99(data_home=tmp_path, service="smtp")
+        X, y = ds.load_kddcup99(data_home=tmp_path / "data", service="smtp")
     finally:
         ro.chmod(0o755)
+        cache_home.chmod(0o755)
     assert X.shape[0] == y.shape[0] > 0
     assert [p.name for p in ro.iterdir()] == ["kddcup.data_10_percent.gz"]
+    assert list(cache_home.iterdir()) == []
+    # an uncreatable cache home (below a file) is no error either
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("MINIVAE_CACHE", str(tmp_path / "file" / "cache"))
+    X2, _ = ds.load_kddcup99(data_home=tmp_path / "data", service="smtp")
+    np.testing.assert_array_equal(X2, X)
 
 
-def test_kdd_unknown_service(kdd_home):
+def test_kdd_unknown_service(data_home):
     with pytest.raises(ValueError, match="matches no row"):
-        ds.load_kddcup99(data_home=kdd_home, service="no_such_service", cache=False)
+        ds.load_kddcup99(service="no_such_service", cache=False)
 
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -617,7 +587,7 @@ def test_download_htru2_zip_from_uci(monkeypatch, data_home, tmp_path):
         archive.writestr("Readme.txt", b"readme")
     calls = install_fake_urlopen(monkeypatch, lambda url: buf.getvalue())
     X, y = ds.load_htru2(data_home=tmp_path / "fresh")
-    assert calls == [ds._REMOTE[HTRU_REL].urls[0]]
+    assert calls == [_files._REMOTE[HTRU_REL].urls[0]]
     assert (tmp_path / "fresh" / HTRU_REL).read_bytes() == canonical
     assert X.shape == (17898, 8) and int(y.sum()) == 1639
     assert leftovers(tmp_path / "fresh" / "htru2") == []
@@ -632,22 +602,22 @@ def test_download_falls_back_to_the_next_mirror(monkeypatch, data_home, tmp_path
         return payload
 
     calls = install_fake_urlopen(monkeypatch, serve)
-    path, digest = ds._data_file("mnist/t10k-labels-idx1-ubyte.gz", tmp_path)
+    path, digest = _files._data_file("mnist/t10k-labels-idx1-ubyte.gz", tmp_path)
     assert [("yann" in u, "ossci" in u) for u in calls] == [(True, False), (False, True)]
     assert path.read_bytes() == payload
-    assert digest == ds._REMOTE["mnist/t10k-labels-idx1-ubyte.gz"].sha256
-    labels = ds._read_idx(path, 0x0801)
+    assert digest == _files._REMOTE["mnist/t10k-labels-idx1-ubyte.gz"].sha256
+    labels = _read_idx(path, 0x0801)
     np.testing.assert_array_equal(np.bincount(labels), MNIST_TEST_COUNTS)
 
 
 def test_download_kdd_then_reuse_without_network(monkeypatch, data_home, tmp_path):
     payload = (data_home / KDD_REL).read_bytes()
     install_fake_urlopen(monkeypatch, lambda url: payload)
-    path, _ = ds._data_file(KDD_REL, tmp_path)
+    path, _ = _files._data_file(KDD_REL, tmp_path)
     assert path.read_bytes() == payload
     # present now: a second call must not touch the network
     calls = install_fake_urlopen(monkeypatch, no_network)
-    ds._data_file(KDD_REL, tmp_path)
+    _files._data_file(KDD_REL, tmp_path)
     assert calls == []
     with gzip.open(path, "rt") as f:
         assert len(f.readline().split(",")) == 42
@@ -659,16 +629,16 @@ def test_corrupted_local_file_is_detected(data_home, tmp_path):
     (tmp_path / "mnist").mkdir()
     (tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz").write_bytes(bytes(data))
     with pytest.raises(ds.ChecksumError, match="delete it to download again"):
-        ds._data_file("mnist/t10k-labels-idx1-ubyte.gz", tmp_path, download=False)
+        _files._data_file("mnist/t10k-labels-idx1-ubyte.gz", tmp_path, download=False)
 
 
 def test_read_only_check_ignores_root_privileges(tmp_path):
     d = tmp_path / "d"
     d.mkdir()
-    assert ds._dir_is_writable(d)
+    assert _files._dir_is_writable(d)
     d.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
     try:
-        assert not ds._dir_is_writable(d)
+        assert not _files._dir_is_writable(d)
     finally:
         d.chmod(0o755)
 
@@ -681,8 +651,295 @@ def test_interrupted_write_leaves_nothing(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        ds._write_atomic(target, write_then_fail)
+        _files._write_atomic(target, write_then_fail)
     assert list(tmp_path.iterdir()) == []
-    ds._write_atomic(target, lambda f: f.write(b"all of it"))
+    _files._write_atomic(target, lambda f: f.write(b"all of it"))
     assert target.read_bytes() == b"all of it"
     assert [p.name for p in tmp_path.iterdir()] == ["file.bin"]
+
+
+# ------------------------------------------------------------------------------------
+# damaged downloads and files: one clear error naming the file, no row dropped
+# ------------------------------------------------------------------------------------
+
+KDD_ROW = ("0,tcp,http,SF,181,5450,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,8,8,0.00,0.00,0.00,0.00,"
+           "1.00,0.00,0.00,9,9,1.00,0.00,0.11,0.00,0.00,0.00,0.00,0.00,normal.")
+
+
+class DroppingResponse(FakeResponse):
+    """A response whose connection drops after part of the body, as http.client reports it."""
+
+    def read(self):
+        raise http.client.IncompleteRead(self._payload[:10], len(self._payload) - 10)
+
+
+def test_connection_dropped_mid_transfer_is_a_clear_oserror(monkeypatch, tmp_path):
+    calls = []
+
+    def fake_urlopen(request, timeout=None):
+        calls.append(request.full_url)
+        return DroppingResponse(b"x" * 1000)
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    with pytest.raises(OSError, match="could not download kddcup99/kddcup.data_10_percent.gz") as info:
+        ds.load_kddcup99(data_home=tmp_path)
+    assert "IncompleteRead" in str(info.value) and "Nothing was saved" in str(info.value)
+    assert calls == list(_files._REMOTE[KDD_REL].urls)   # every mirror was tried
+    assert not (tmp_path / "kddcup99").exists()
+
+
+def gzipped(text):
+    return gzip.compress(text.encode("ascii"), mtime=0)
+
+
+def write(home, rel, data):
+    path = home / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+IDX_LABELS = b"\x00\x00\x08\x01\x00\x00\x00\x03\x07\x02\x01"   # 3 labels: 7, 2, 1
+
+CORRUPT_MNIST = [
+    ("truncated gzip (EOFError)", lambda: gzip.compress(IDX_LABELS, mtime=0)[:-12], "not a readable gzip file"),
+    ("not gzip at all (BadGzipFile)", lambda: b"this is not gzip" * 4, "not a readable gzip file"),
+    ("corrupt deflate stream (zlib.error)",
+     lambda: (lambda g: g[:12] + bytes(b ^ 0x5A for b in g[12:-8]) + g[-8:])(gzip.compress(IDX_LABELS * 20)),
+     "not a readable gzip file"),
+    ("header cut inside the dimensions (struct.error)",
+     lambda: gzip.compress(IDX_LABELS[:6], mtime=0), "truncated IDX header"),
+    ("shorter than a magic number", lambda: gzip.compress(b"\x00\x00", mtime=0), "not an IDX ubyte file"),
+    ("body shorter than the header says", lambda: gzip.compress(IDX_LABELS[:-1], mtime=0), "truncated or corrupt"),
+]
+
+
+@pytest.mark.parametrize("what, payload, match", CORRUPT_MNIST, ids=[c[0] for c in CORRUPT_MNIST])
+def test_corrupt_idx_file_raises_data_file_error_naming_it(tmp_path, what, payload, match):
+    path = write(tmp_path, "mnist/t10k-labels-idx1-ubyte.gz", payload())
+    with pytest.raises(ds.DataFileError, match=match) as info:
+        _read_idx(path, 0x0801)
+    assert str(path) in str(info.value)
+    # and through the public loader, with verify=False (the images are the damaged file here)
+    write(tmp_path, "mnist/t10k-images-idx3-ubyte.gz", payload())
+    with pytest.raises(ds.DataFileError, match="t10k-images-idx3-ubyte.gz"):
+        ds.load_mnist("test", data_home=tmp_path, download=False, verify=False)
+
+
+def test_small_valid_idx_file_reads(tmp_path):
+    # the fixture bytes above are a valid file: the corruption tests test the corruption
+    path = tmp_path / "ok.gz"
+    path.write_bytes(gzip.compress(IDX_LABELS))
+    np.testing.assert_array_equal(_read_idx(path, 0x0801), [7, 2, 1])
+
+
+CORRUPT_KDD = [
+    ("truncated gzip", lambda: gzipped(KDD_ROW + "\n")[:-12], ds.DataFileError, "not a readable gzip file"),
+    ("not gzip", lambda: b"plain text, not gzip", ds.DataFileError, "not a readable gzip file"),
+    ("a row starting with ?", lambda: gzipped(KDD_ROW + "\n" + "?" + KDD_ROW[1:] + "\n"),
+     ds.DataFileError, r"missing or non-numeric value '\?' in duration"),
+    ("a row starting with nan", lambda: gzipped(KDD_ROW + "\nnan" + KDD_ROW[1:] + "\n"),
+     ds.DataFileError, "missing or non-numeric value 'nan' in duration"),
+    ("an empty field", lambda: gzipped(KDD_ROW.replace(",181,", ",,") + "\n"),
+     ds.DataFileError, "value '' in src_bytes"),
+    ("a short row", lambda: gzipped(KDD_ROW + "\n" + KDD_ROW.partition(",SF,")[0] + ",SF,1,2,normal.\n"),
+     ds.DataFileError, "7 fields instead of 42"),
+    ("non-ASCII bytes", lambda: gzip.compress((KDD_ROW + "\n").encode() + b"\xff,x,http,\n"),
+     ds.DataFileError, "non-ASCII"),
+]
+
+
+@pytest.mark.parametrize("what, payload, exc, match", CORRUPT_KDD, ids=[c[0] for c in CORRUPT_KDD])
+def test_damaged_kdd_file_raises_one_clear_error(tmp_path, what, payload, exc, match):
+    path = write(tmp_path, KDD_REL, payload())
+    with pytest.raises(exc, match=match) as info:
+        ds.load_kddcup99(data_home=tmp_path, download=False, verify=False, cache=False)
+    assert str(path) in str(info.value)
+
+
+def test_small_kdd_file_with_verify_false_reads_every_row(tmp_path):
+    other = KDD_ROW.replace(",http,", ",smtp,")
+    attack = KDD_ROW.replace("normal.", "back.").replace(",181,", ",54540,")
+    write(tmp_path, KDD_REL, gzipped("\n".join([KDD_ROW, other, attack, KDD_ROW]) + "\n"))
+    data = ds.load_kddcup99(data_home=tmp_path, download=False, verify=False, return_X_y=False)
+    np.testing.assert_array_equal(data.y, [0, 1, 0])
+    np.testing.assert_array_equal(data.X[:, 1], [181.0, 54540.0, 181.0])   # src_bytes
+    X, y = ds.load_kddcup99(data_home=tmp_path, download=False, verify=False, drop_duplicates=True)
+    np.testing.assert_array_equal(y, [0, 1])
+
+
+HTRU_ROWS = ["1.5,2,3,4,5,6,7,8,0", "-1,2.5,3,4,5,6,7,8,1", "0.5,2,3,4,5,6,7,8.25,0"]
+
+BAD_HTRU = [
+    ("a row starting with nan", HTRU_ROWS[:1] + ["nan,2,3,4,5,6,7,8,0"] + HTRU_ROWS[1:],
+     "line 2 has a missing or non-finite value"),
+    ("a row starting with ?", HTRU_ROWS[:2] + ["?,2,3,4,5,6,7,8,0"], "line 3 has a missing or non-finite value"),
+    ("the first row starting with nan", ["nan,2,3,4,5,6,7,8,0"] + HTRU_ROWS,
+     "line 1 has a missing or non-finite value"),
+    ("a header with a ?-row under it", ["a,b,c,d,e,f,g,h,class", "?,?,3,4,5,6,7,8,0"] + HTRU_ROWS,
+     "line 2 has a missing"),
+    ("an empty field", HTRU_ROWS + ["1,,3,4,5,6,7,8,0"], "line 4 has a missing or non-finite value"),
+    ("an infinity", HTRU_ROWS + ["1,inf,3,4,5,6,7,8,0"], "line 4 has a missing or non-finite value"),
+    ("a word after the data", HTRU_ROWS[:1] + ["a,b,c,d,e,f,g,h,class"] + HTRU_ROWS[1:],
+     "line 2 is not a row of numbers"),
+    ("a short row", HTRU_ROWS + ["1,2,3"], "number of columns changed|columns"),
+    ("a class that is not 0/1", HTRU_ROWS + ["1,2,3,4,5,6,7,8,2"], "class column must hold 0 or 1"),
+]
+
+
+@pytest.mark.parametrize("what, rows, match", BAD_HTRU, ids=[c[0] for c in BAD_HTRU])
+def test_bad_htru_rows_raise_naming_file_and_line(tmp_path, what, rows, match):
+    path = write(tmp_path, HTRU_REL, ("\n".join(rows) + "\n").encode())
+    # a missing value is found before the checksum; a wrong shape only when parsing
+    for verify in (False, True) if "line" in match else (False,):
+        with pytest.raises(ds.DataFileError, match=match) as info:
+            ds.load_htru2(data_home=tmp_path, verify=verify)
+        assert str(path) in str(info.value)
+
+
+def test_binary_htru_file_is_a_clear_error(tmp_path):
+    path = write(tmp_path, HTRU_REL, gzip.compress(b"1,2,3\n"))
+    with pytest.raises(ds.DataFileError, match="not an ASCII CSV file") as info:
+        ds.load_htru2(data_home=tmp_path, verify=False)
+    assert str(path) in str(info.value)
+
+
+def test_canonical_csv_keeps_every_data_row():
+    data = b"x,y\n1,2\n\n3,4\r\n-5,+6.5\n"
+    assert _files._canonical_csv(data) == b"1,2\n3,4\n-5,+6.5\n"
+    # a download whose CSV is damaged counts as a failed download, not as a silent drop
+    with pytest.raises(ds.DataFileError, match="line 3"):
+        _files._canonical_csv(b"1,2\n3,4\nNA,5\n")
+
+
+def test_damaged_csv_in_a_download_is_a_failed_download(monkeypatch, tmp_path):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("HTRU_2.csv", "\n".join(HTRU_ROWS + ["?,1,2,3,4,5,6,7,0"]))
+    install_fake_urlopen(monkeypatch, lambda url: buf.getvalue())
+    with pytest.raises(OSError, match="could not download htru2/HTRU_2.csv.*line 4") as info:
+        ds.load_htru2(data_home=tmp_path)
+    assert not isinstance(info.value, ds.ChecksumError)
+    assert not (tmp_path / "htru2").exists()
+
+
+def test_cache_home_precedence(monkeypatch, tmp_path):
+    monkeypatch.setenv("MINIVAE_CACHE", str(tmp_path / "env"))
+    assert ds.get_cache_home() == tmp_path / "env"
+    assert ds.get_cache_home(tmp_path / "arg") == tmp_path / "arg"
+    monkeypatch.delenv("MINIVAE_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert ds.get_cache_home() == tmp_path / "xdg" / "minivae"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert ds.get_cache_home() == tmp_path / "home" / ".cache" / "minivae"
+
+
+# ------------------------------------------------------------------------------------
+# dynamic binarisation and the validation split
+# ------------------------------------------------------------------------------------
+
+def test_binarize_draws_bernoulli_of_the_grey_values():
+    rng = np.random.default_rng(0)
+    grey = rng.random((5000, 6))          # more rows than one block of draws
+    grey[:, 0] = 0.0
+    grey[:, 1] = 1.0
+    # seeds other than the one that made grey: seed 0 would draw u == grey exactly
+    draws = np.stack([ds.binarize(grey, random_state=s) for s in range(100, 140)])
+    assert set(np.unique(draws)) == {0.0, 1.0}
+    assert draws.dtype == np.float64
+    assert np.all(draws[:, :, 0] == 0.0) and np.all(draws[:, :, 1] == 1.0)
+    # the on-rate of every row over 40 draws matches its grey values, in both blocks of rows
+    p = grey[:, 2:].sum(1)
+    on = draws[:, :, 2:].sum(axis=(0, 2)) / 40
+    var = (grey[:, 2:] * (1 - grey[:, 2:])).sum(1) / 40
+    z = (on - p) / np.sqrt(var)
+    assert abs(z[:4096].mean()) < K_SE / np.sqrt(4096) and abs(z[4096:].mean()) < K_SE / np.sqrt(904)
+    assert abs(z.std() - 1.0) < 0.05
+
+
+def test_binarize_seeds_and_fresh_draws():
+    grey = np.random.default_rng(1).random((50, 30))
+    a, b = ds.binarize(grey, 7), ds.binarize(grey, 7)
+    assert np.array_equal(a, b)
+    rng = np.random.default_rng(7)
+    first, second = ds.binarize(grey, rng), ds.binarize(grey, rng)
+    assert np.array_equal(first, a) and not np.array_equal(first, second)
+    assert ds.binarize(grey.astype(np.float32), 0).dtype == np.float32
+    # the input is not modified
+    assert np.array_equal(grey, np.random.default_rng(1).random((50, 30)))
+
+
+def test_binarized_epochs_is_binarize_once_per_epoch():
+    grey = np.random.default_rng(2).random((20, 10))
+    copies = list(ds.binarized_epochs(grey, 3, random_state=5))
+    rng = np.random.default_rng(5)
+    expected = [ds.binarize(grey, rng) for _ in range(3)]
+    assert len(copies) == 3
+    for c, e in zip(copies, expected):
+        assert np.array_equal(c, e)
+    assert not np.array_equal(copies[0], copies[1])
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: ds.binarize([[0.5, 1.5]]), ValueError, r"grey values in \[0, 1\].*\[0.5, 1.5\]"),
+    (lambda: ds.binarize([[-0.1, 0.5]]), ValueError, r"grey values in \[0, 1\]"),
+    (lambda: ds.binarize([[np.nan, 0.5]]), ValueError, "NaN or infinity"),
+    (lambda: ds.binarize([0.5, 0.5]), ValueError, "must be a 2-D array"),
+    (lambda: ds.binarize([[0.5]], random_state="a"), TypeError, "random_state"),
+    (lambda: ds.binarized_epochs([[2.0]], 3), ValueError, r"grey values in \[0, 1\]"),
+    (lambda: ds.binarized_epochs([[0.5]], 0), ValueError, "n_epochs must be an int >= 1, got 0"),
+])
+def test_binarize_errors(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_train_validation_split():
+    X = np.arange(40.0).reshape(20, 2)
+    y = np.arange(20)
+    X_tr, X_val, y_tr, y_val = ds.train_validation_split(X, y, validation_size=0.25, random_state=0)
+    assert X_tr.shape == (15, 2) and X_val.shape == (5, 2)
+    # rows stay paired, the parts are disjoint, together they hold every row once
+    np.testing.assert_array_equal(X_tr[:, 0], 2 * y_tr)
+    np.testing.assert_array_equal(X_val[:, 0], 2 * y_val)
+    np.testing.assert_array_equal(np.sort(np.concatenate([y_tr, y_val])), y)
+    assert np.all(np.diff(y_tr) > 0) and np.all(np.diff(y_val) > 0)   # original order kept
+    # seeded
+    again = ds.train_validation_split(X, y, validation_size=0.25, random_state=0)
+    assert np.array_equal(again[3], y_val)
+    assert not np.array_equal(ds.train_validation_split(X, y, validation_size=0.25, random_state=1)[3], y_val)
+    # an int size, and shuffle=False holds out the last rows (the authors' MNIST 50k/10k split)
+    tr, val = ds.train_validation_split(y, validation_size=3, shuffle=False)
+    np.testing.assert_array_equal(val, [17, 18, 19])
+    np.testing.assert_array_equal(tr, np.arange(17))
+    # a tiny fraction still holds out one row
+    assert len(ds.train_validation_split(y, validation_size=0.001, random_state=0)[1]) == 1
+
+
+@pytest.mark.parametrize("args, kwargs, exc, match", [
+    ((), {}, ValueError, "at least one array"),
+    ((np.zeros(5), np.zeros(4)), {}, ValueError, r"same number of rows, got \[5, 4\]"),
+    ((np.zeros(5),), dict(validation_size=5), ValueError, "at least one row in each part"),
+    ((np.zeros(5),), dict(validation_size=0), ValueError, "at least one row in each part"),
+    ((np.zeros(5),), dict(validation_size=1.0), ValueError, r"float in \(0, 1\) or an int, got 1.0"),
+    ((np.zeros(5),), dict(validation_size=-0.5), ValueError, r"float in \(0, 1\)"),
+    ((np.zeros(5),), dict(validation_size="0.2"), TypeError, "validation_size must be"),
+    ((np.zeros(5),), dict(validation_size=True), TypeError, "validation_size must be"),
+    ((np.zeros(5),), dict(shuffle="False"), TypeError, "shuffle must be a bool"),
+    ((np.zeros(1),), {}, ValueError, "at least one row in each part"),
+    ((np.float64(3.0),), {}, ValueError, "at least one dimension"),
+])
+def test_train_validation_split_errors(args, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        ds.train_validation_split(*args, **kwargs)
+
+
+def test_binarized_mnist_keeps_the_grey_mean(data_home):
+    X, _ = ds.load_mnist("test", n_samples=500)
+    X_b = ds.binarize(X, random_state=0)
+    assert set(np.unique(X_b)) == {0.0, 1.0}
+    # expected number of on-pixels is the sum of the grey values; its sd is sqrt(sum p(1-p))
+    sd = np.sqrt((X * (1 - X)).sum())
+    assert abs(X_b.sum() - X.sum()) < K_SE * sd
+    assert np.all(X_b[X == 0.0] == 0.0) and np.all(X_b[X == 1.0] == 1.0)

@@ -40,7 +40,6 @@ _FORBIDDEN = [
 # test_no_citation_outside_the_repository fail: delete it from the list.
 PENDING_CITATION_FILES = {
     "benchmarks/bench_mmd.py",
-    "minivae/datasets.py",
     "minivae/kernels.py",
 }
 # Functions of the equation table whose docstrings the model code (rewritten by the

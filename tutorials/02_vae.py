@@ -119,7 +119,7 @@
 #   at ±10 on raw inputs). The decoder, though, still starts near the origin: on the raw
 #   linear set of Fig. 2.5 the first loss is about 10³, and in our trials four seeds
 #   ended 5 thesis epochs at training losses from 3.0 to 9.6, one with samples ten times
-#   too spread. We therefore train on (x − x̄)/s (`minivae.datasets.Standardizer`)
+#   too spread. We therefore train on (x − x̄)/s (`minivae.preprocessing.Standardizer`)
 #   and map samples back with `inverse_transform`; ω² is then in standardised
 #   units (a fraction of each feature's variance).
 # * **Restarts.** A swish network with two hidden units can still end far above the
@@ -136,7 +136,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minivae import datasets
+from minivae import datasets, preprocessing
 from minivae.demo import gap_fraction
 from minivae.models import VAE
 from minivae.plotting import scatter_compare
@@ -193,7 +193,7 @@ def report(name, S, mean, cov):
 
 # %%
 X1 = datasets.normal_1d(N_TOY, random_state=rng)
-scaler1 = datasets.Standardizer().fit(X1)
+scaler1 = preprocessing.Standardizer().fit(X1)
 Z1 = scaler1.transform(X1)
 seed1 = new_seed()
 epochs = [1, 4] if FAST else [1, 2, 4, 8]
@@ -251,7 +251,7 @@ steps2 = 5 * EPOCH
 X2 = datasets.normal_2d(N_TOY, random_state=rng)
 X3 = datasets.linear_2d(N_TOY, random_state=rng)
 X4 = datasets.banana(N_TOY, random_state=rng)
-scaler2, scaler3, scaler4 = (datasets.Standardizer().fit(X) for X in (X2, X3, X4))
+scaler2, scaler3, scaler4 = (preprocessing.Standardizer().fit(X) for X in (X2, X3, X4))
 Z2, Z3, Z4 = scaler2.transform(X2), scaler3.transform(X3), scaler4.transform(X4)
 print("Fig. 2.4")
 m2 = fit_best(Z2, steps2, hidden_sizes=(2,), sigma2=0.05, lr=1e-2)
@@ -299,7 +299,7 @@ plt.show()
 
 # %%
 X5 = datasets.two_clusters(random_state=rng)
-scaler5 = datasets.Standardizer().fit(X5)
+scaler5 = preprocessing.Standardizer().fit(X5)
 Z5 = scaler5.transform(X5)
 print("Fig. 2.13")
 m5 = fit_best(Z5, 20 if FAST else 100, hidden_sizes=(2,), sigma2=0.01, lr=1e-2, batch_size=100)

@@ -38,7 +38,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from minivae import datasets
+from minivae import datasets, preprocessing
 from minivae.demo import gap_fraction
 from minivae.kernels import gaussian_kernel, imq_multiscale, mmd, mmd_reference
 from minivae.models import VAE, WAE
@@ -196,7 +196,7 @@ print(f"{'':28s}" + "".join(f"{x:10.2e}" for x in 2 * r / (1 + r**2) ** 2) + "  
 # r = 5 (|dk/dr| ≈ 2e-5), while IMQ still pulls at r = 10. The thesis's
 # γ = 0.01 pulls at every distance — but near 0 it is so flat that it can barely
 # tell N(0, I) from N(0, 0.5² I). Below, the toy data are therefore standardised
-# (each column to mean 0 and variance 1 by `minivae.datasets.Standardizer`, and the
+# (each column to mean 0 and variance 1 by `minivae.preprocessing.Standardizer`, and the
 # samples mapped back with its `inverse_transform`), so that the codes start near the
 # prior, and the Gaussian runs use γ = 0.5, h = 1: the scale of the N(0, I) prior itself.
 #
@@ -246,7 +246,7 @@ for label, (mu_e, sig_e) in encoders.items():
 # MMD²({z_n}, prior draws) over all 1,000 inputs, whatever the training penalty was.
 
 # %%
-Xs_n2 = datasets.Standardizer().fit_transform(datasets.normal_2d(1000, random_state=rng))
+Xs_n2 = preprocessing.Standardizer().fit_transform(datasets.normal_2d(1000, random_state=rng))
 k_h1 = gaussian_kernel(bandwidth=1.0)          # γ = 0.5
 mode_epochs = 10 if FAST else 60
 mode_seeds = rng.integers(0, 2**31, size=1 if FAST else 3)
@@ -337,7 +337,7 @@ fig_number = {"normal_1d": "2.9", "normal_2d": "2.10", "linear_2d": "2.11", "ban
 fig, axes = plt.subplots(1, 4, figsize=(18, 4.5))
 for ax, (name, kwargs) in zip(axes, toy.items()):
     X_toy = getattr(datasets, name)(1000, random_state=rng)
-    scaler = datasets.Standardizer().fit(X_toy)
+    scaler = preprocessing.Standardizer().fit(X_toy)
     Xs_toy = scaler.transform(X_toy)
     t0 = time.perf_counter()
     model, losses = best_of(n_restarts, lambda: WAE(sigma2=0.05, lam=10.0, batch_size=50,
@@ -367,7 +367,7 @@ plt.show()
 # the samples is off:
 
 # %%
-scaler_chk = datasets.Standardizer()
+scaler_chk = preprocessing.Standardizer()
 Xs_chk = scaler_chk.fit_transform(datasets.normal_2d(1000, random_state=rng))
 thesis_gamma = WAE(n_latent=2, hidden_sizes=(8,), sigma2=0.05, kernel=k_thesis, lam=10.0,
                    deterministic=True, lr=5e-3, batch_size=50, n_epochs=toy_epochs,

@@ -2,7 +2,11 @@
 
 from ._base import BaseModel, TrainingDivergedError, load
 from .autoencoder import Autoencoder
+from .emvae import EMVAE
+from .stacked import StackedAutoencoder
 from .vae import VAE
+from .vampprior import VampPriorVAE
 from .wae import WAE
 
-__all__ = ["BaseModel", "TrainingDivergedError", "load", "Autoencoder", "VAE", "WAE"]
+__all__ = ["BaseModel", "TrainingDivergedError", "load", "Autoencoder", "VAE", "WAE", "EMVAE",
+           "VampPriorVAE", "StackedAutoencoder"]

@@ -21,7 +21,8 @@ history, progress output, the divergence check, and ``save``/``load``.
 
 Hooks a model implements (all receive their inputs as arguments):
 
-``_check_params()``                 validate hyperparameters
+``_check_params()``                 validate hyperparameters (and nothing else)
+``_set_up()``                       derived settings (normalised hidden sizes, the prior)
 ``_make_modules(X)``                {name: network}; X is the training data
 ``_extra_shapes(X)``                {name: shape} of parameters of no network
 ``_init_params(X, rng)``            initialisation beyond Glorot (optional)
@@ -104,7 +105,7 @@ class BaseModel(ParamsMixin):
 
     def _check_common(self):
         """Checks of the training-loop arguments every model has."""
-        self._dtype = check_dtype(self.dtype)
+        check_dtype(self.dtype)
         check_positive(self.lr, "lr")
         check_positive_int(self.batch_size, "batch_size")
         check_positive_int(self.n_epochs, "n_epochs", minimum=0)
@@ -119,6 +120,13 @@ class BaseModel(ParamsMixin):
             raise ValueError(f"validation_fraction must lie in (0, 1), got {fraction}")
 
     # ------------------------------------------------------------------ hooks with defaults
+    def _set_up(self):
+        """Derived settings the networks are built from; runs after the checks, before building.
+
+        Subclasses extend it (``super()._set_up()`` first).
+        """
+        self._dtype = check_dtype(self.dtype)
+
     def _extra_shapes(self, X):
         return {}
 
@@ -153,6 +161,7 @@ class BaseModel(ParamsMixin):
         """
         self._check_common()
         self._check_params()
+        self._set_up()
         modules = self._make_modules(X)
         self._allocate(X.shape[1], modules, self._extra_shapes(X))
         if rng is not None:
@@ -543,6 +552,7 @@ def load(path):
         model = cls(**config)
         model._check_common()
         model._check_params()
+        model._set_up()
         modules = model._make_modules(np.empty((1, meta["n_features_in"])))
         extra = model._extra_shapes(np.empty((1, meta["n_features_in"])))
     except (TypeError, ValueError) as exc:

@@ -59,8 +59,7 @@ class GaussianLatentModel(BaseModel):
     # ------------------------------------------------------------------ set-up
     def _check_params(self):
         check_positive_int(self.n_latent, "n_latent")
-        self._hidden = check_hidden_sizes(self.hidden_sizes)
-        if not self._hidden:
+        if not check_hidden_sizes(self.hidden_sizes):
             raise ValueError("hidden_sizes must name at least one hidden layer, got ()")
         get_activation(self.activation)
         if self.likelihood not in self._likelihoods:
@@ -68,6 +67,10 @@ class GaussianLatentModel(BaseModel):
             raise ValueError(f"likelihood must be {names}, got {self.likelihood!r}")
         check_positive(self.sigma2, "sigma2")
         check_positive_int(self.n_mc, "n_mc")
+
+    def _set_up(self):
+        super()._set_up()
+        self._hidden = check_hidden_sizes(self.hidden_sizes)
 
     def _make_modules(self, X):
         hidden, nz, act = self._hidden, self.n_latent, self.activation

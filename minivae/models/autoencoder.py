@@ -119,7 +119,7 @@ class Autoencoder(BaseModel):
     # ------------------------------------------------------------------ set-up
     def _check_params(self):
         check_positive_int(self.n_latent, "n_latent")
-        self._hidden = check_hidden_sizes(self.hidden_sizes)
+        hidden = check_hidden_sizes(self.hidden_sizes)
         get_activation(self.activation)
         get_activation(self.code_activation, "code_activation")
         if self.likelihood not in ("gaussian", "bernoulli"):
@@ -138,9 +138,13 @@ class Autoencoder(BaseModel):
         if needs_sigmoid and self.code_activation != "sigmoid":
             raise ValueError(f"{needs_sigmoid[0]} > 0 needs code_activation='sigmoid', "
                              f"got {self.code_activation!r}")
-        if self.contractive_weight > 0 and self._hidden:
+        if self.contractive_weight > 0 and hidden:
             raise ValueError("the contractive penalty is implemented for a one-layer sigmoid "
                              f"encoder; got hidden_sizes={self.hidden_sizes!r} (use ())")
+
+    def _set_up(self):
+        super()._set_up()
+        self._hidden = check_hidden_sizes(self.hidden_sizes)
 
     def _make_modules(self, X):
         enc = [X.shape[1], *self._hidden, self.n_latent]

@@ -100,6 +100,9 @@ class VAE(GaussianLatentModel):
     def _check_params(self):
         super()._check_params()
         check_positive_int(self.kl_warmup, "kl_warmup", minimum=0)
+
+    def _set_up(self):
+        super()._set_up()
         self.prior_ = StandardNormal(self.n_latent)
 
     def init_state(self, X):

@@ -154,6 +154,11 @@ class WAE(GaussianLatentModel):
         if self.mmd_mode == "per_point" and self.n_mc < 2:
             raise ValueError("mmd_mode='per_point' compares n_mc draws of each q(z|x) with n_mc "
                              f"prior draws and needs n_mc >= 2 (the thesis used 200), got {self.n_mc}")
+        self._make_kernel()
+        self._make_prior()
+
+    def _set_up(self):
+        super()._set_up()
         self._kernel = self._make_kernel()
         self.prior_ = self._make_prior()
 

@@ -1,0 +1,359 @@
+"""Command line for your own data: ``minivae train``, ``minivae score``, ``minivae sample``.
+
+::
+
+    minivae train --model vae data.csv -o model.npz [--latent 2 --hidden 32 --epochs 100 ...]
+    minivae score model.npz data.csv -o scores.csv [--score reconstruction --n-mc 10]
+    minivae sample model.npz -n 100 -o samples.csv
+
+Input is a CSV file (comma-separated numbers, with or without one header line)
+or a ``.npy`` array of shape (n_rows, n_features). ``train`` standardises the
+columns by default (mean and standard deviation of the training rows, after an
+optional log1p of chosen columns) and stores that preprocessing inside the
+model file, so ``score`` and ``sample`` work in the original units. The model
+file is an ordinary minivae model (``minivae.load`` reads it); the
+preprocessing sits beside the parameters under ``cli/...`` keys.
+
+``score`` writes one number per row, the anomaly score: HIGHER = MORE
+ANOMALOUS (the reconstruction score (3.1), or −ln p(x) / −ELBO with
+``--score likelihood`` / ``--score elbo``).
+
+A missing file, a malformed CSV, a wrong number of columns or a NaN ends the
+command with exit status 1 and one line on stderr naming the problem, never a
+traceback.
+
+These are functions for ``minivae.cli``: ``add_data_parsers(subparsers)``
+registers the three commands, each with its ``run_*`` function as ``func``.
+"""
+
+import io
+import json
+import os
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from . import models
+from .anomaly import model_anomaly_score
+from .preprocessing import Standardizer
+
+__all__ = ["add_data_parsers", "run_train", "run_score", "run_sample", "read_table", "DataError"]
+
+
+class DataError(ValueError):
+    """A user-facing problem with an input file or option; its message is one line."""
+
+
+# ====================================================================== files
+def read_table(path):
+    """Read a numeric table from a CSV or ``.npy`` file.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.npy``: a 2-D (or 1-D, one column) numeric array. Anything else is
+        read as CSV: comma-separated numbers, every row with the same count;
+        a first line that is not all numbers is taken as a header of column
+        names. Blank lines are skipped.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_columns), float64
+    names : list of str or None
+        The header's column names, if there was a header.
+
+    Raises
+    ------
+    DataError
+        Missing or unreadable file, non-numeric cell, ragged rows, NaN or
+        infinity, no data rows. The message names the file (and line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such file: {path}")
+    if path.suffix.lower() == ".npy":
+        try:
+            X = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{path}: not a readable .npy array ({exc})") from None
+        if X.ndim == 1:
+            X = X[:, None]
+        if X.ndim != 2 or X.dtype == object or not np.issubdtype(X.dtype, np.number):
+            raise DataError(f"{path}: expected a 2-D numeric array, got shape {X.shape} of {X.dtype}")
+        X, names = X.astype(np.float64), None
+    else:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(f"{path}: cannot read it as text ({type(exc).__name__})") from None
+        lines = [(i + 1, line) for i, line in enumerate(text.splitlines()) if line.strip()]
+        if not lines:
+            raise DataError(f"{path}: the file is empty")
+        names = None
+        first = [c.strip() for c in lines[0][1].split(",")]
+        if not all(_is_number(c) for c in first):
+            names, lines = first, lines[1:]
+            if not lines:
+                raise DataError(f"{path}: a header line but no data rows")
+        n_cols = len(names) if names is not None else len(first)
+        rows = []
+        for lineno, line in lines:
+            cells = line.split(",")
+            if len(cells) != n_cols:
+                raise DataError(f"{path}: line {lineno} has {len(cells)} values, expected {n_cols}")
+            try:
+                rows.append([float(c) for c in cells])
+            except ValueError:
+                bad = next(c.strip() for c in cells if not _is_number(c.strip()))
+                raise DataError(f"{path}: line {lineno}: {bad!r} is not a number") from None
+        X = np.array(rows, dtype=np.float64)
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(f"{path}: no data (shape {X.shape})")
+    bad = ~np.isfinite(X)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise DataError(f"{path}: {int(bad.sum())} NaN or infinite value(s), the first in row "
+                        f"{row + 1}, column {col + 1}")
+    return X, names
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _write_table(path, X, names=None):
+    """Write rows as CSV (a header line if ``names``) to ``path``, or stdout for None / "-"."""
+    buf = io.StringIO()
+    if names:
+        buf.write(",".join(names) + "\n")
+    np.savetxt(buf, X, delimiter=",", fmt="%.10g")
+    if path in (None, "-"):
+        sys.stdout.write(buf.getvalue())
+        return
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise DataError(f"cannot write {path}: no directory {path.parent}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(buf.getvalue(), encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+# ====================================================================== model file with preprocessing
+def _save_with_preprocessing(model, path, prep):
+    """``model.save(path)``, then add the preprocessing arrays under ``cli/`` keys."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise DataError(f"cannot write {path}: no directory {path.parent}")
+    model.save(path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["cli/meta"] = np.array(json.dumps(prep["meta"]))
+    for key in ("mean", "scale"):
+        arrays[f"cli/{key}"] = prep[key]
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _load_with_preprocessing(path):
+    """Load a model written by ``train``: ``(model, Standardizer or None, meta)``."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such model file: {path}")
+    model = models.load(path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            meta = json.loads(str(data["cli/meta"])) if "cli/meta" in data.files else {}
+            mean = data["cli/mean"] if "cli/mean" in data.files else None
+            scale = data["cli/scale"] if "cli/scale" in data.files else None
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise DataError(f"{path}: unreadable model file ({exc})") from None
+    scaler = None
+    if meta.get("standardize"):
+        scaler = Standardizer(log1p_columns=tuple(meta.get("log1p_columns", ())))
+        scaler.mean_, scaler.scale_ = mean, scale
+        scaler.log1p_indices_ = [int(j) for j in meta.get("log1p_columns", ())]
+        scaler.n_features_in_ = len(mean)
+    return model, scaler, meta
+
+
+def _check_columns(X, meta, path):
+    n = meta.get("n_features", X.shape[1])
+    if X.shape[1] != n:
+        raise DataError(f"{path} has {X.shape[1]} columns, but the model was trained on {n}")
+
+
+# ====================================================================== commands
+def _log1p_columns(spec, names, n_features):
+    """Column indices from "0,2" or "src_bytes,dst_bytes" (names need a header)."""
+    if not spec:
+        return ()
+    cols = []
+    for item in (s.strip() for s in spec.split(",")):
+        if item.lstrip("-").isdigit():
+            idx = int(item)
+        elif names is not None and item in names:
+            idx = names.index(item)
+        else:
+            known = f"; the header has {names}" if names else " (the data has no header)"
+            raise DataError(f"--log1p: unknown column {item!r}{known}")
+        if not 0 <= idx < n_features:
+            raise DataError(f"--log1p: column {idx} is out of range for {n_features} columns")
+        cols.append(idx)
+    return tuple(cols)
+
+
+def _parse_hidden(text):
+    try:
+        sizes = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise DataError(f"--hidden must be comma-separated positive ints, got {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise DataError(f"--hidden must be comma-separated positive ints, got {text!r}")
+    return sizes
+
+
+def _make_user_model(args):
+    common = dict(n_latent=args.latent, hidden_sizes=_parse_hidden(args.hidden),
+                  activation=args.activation, n_epochs=args.epochs, batch_size=args.batch_size,
+                  lr=args.lr, random_state=args.seed, verbose=args.verbose)
+    if args.model == "vae":
+        return models.VAE(sigma2=args.sigma2, **common)
+    if args.model == "wae":
+        return models.WAE(sigma2=args.sigma2, kernel=args.kernel, lam=args.lam, **common)
+    name = {"emvae": "EMVAE", "vampprior": "VampPrior"}[args.model]
+    cls = getattr(models, name, None)
+    if cls is None:
+        raise DataError(f"--model {args.model}: this minivae has no {name} model")
+    extra = {"n_components": args.components} if args.model == "emvae" else {}
+    return cls(sigma2=args.sigma2, **extra, **common)
+
+
+def _run(command, body, args):
+    try:
+        return body(args)
+    except (DataError, OSError, ValueError, TypeError, FloatingPointError) as exc:
+        message = " ".join(str(exc).split())       # one line, whatever the exception held
+        print(f"minivae {command}: {message}", file=sys.stderr)
+        return 1
+
+
+def _train(args):
+    X, names = read_table(args.data)
+    meta = {"n_features": X.shape[1], "columns": names, "standardize": not args.no_standardize,
+            "log1p_columns": list(_log1p_columns(args.log1p, names, X.shape[1])), "model": args.model}
+    prep = {"meta": meta, "mean": np.zeros(X.shape[1]), "scale": np.ones(X.shape[1])}
+    Z = X
+    if meta["standardize"]:
+        scaler = Standardizer(log1p_columns=tuple(meta["log1p_columns"])).fit(X)
+        Z = scaler.transform(X)
+        prep["mean"], prep["scale"] = scaler.mean_, scaler.scale_
+    elif meta["log1p_columns"]:
+        raise DataError("--log1p needs standardisation (drop --no-standardize)")
+    model = _make_user_model(args).fit(Z)
+    _save_with_preprocessing(model, args.output, prep)
+    loss = model.history_["loss"][-1]
+    print(f"trained {type(model).__name__} on {X.shape[0]} rows x {X.shape[1]} columns, "
+          f"final loss {loss:.4f}; saved {args.output}")
+    return 0
+
+
+def _score(args):
+    model, scaler, meta = _load_with_preprocessing(args.model_file)
+    X, _ = read_table(args.data)
+    _check_columns(X, meta or {"n_features": model.n_features_in_}, args.data)
+    Z = scaler.transform(X) if scaler is not None else X
+    scores = model_anomaly_score(model, Z, args.score, n_mc=args.n_mc, random_state=args.seed)
+    _write_table(args.output, scores[:, None], ["anomaly_score"])
+    if args.output not in (None, "-"):
+        print(f"scored {len(scores)} rows (higher = more anomalous); wrote {args.output}")
+    return 0
+
+
+def _sample(args):
+    model, scaler, meta = _load_with_preprocessing(args.model_file)
+    if args.n < 1:
+        raise DataError(f"-n must be a positive number of rows, got {args.n}")
+    S = model.sample(args.n, random_state=args.seed)
+    if scaler is not None:
+        S = scaler.inverse_transform(S)
+    _write_table(args.output, S, meta.get("columns"))
+    if args.output not in (None, "-"):
+        print(f"wrote {args.n} samples to {args.output}")
+    return 0
+
+
+def run_train(args):
+    """``minivae train``: fit a model on a CSV/.npy file and save it; returns the exit code."""
+    return _run("train", _train, args)
+
+
+def run_score(args):
+    """``minivae score``: anomaly score per row (higher = more anomalous); returns the exit code."""
+    return _run("score", _score, args)
+
+
+def run_sample(args):
+    """``minivae sample``: draw rows from a trained model, in the data's units; returns the exit code."""
+    return _run("sample", _sample, args)
+
+
+def add_data_parsers(subparsers):
+    """Register ``train``, ``score`` and ``sample`` on an argparse subparsers object."""
+    train = subparsers.add_parser("train", help="train a model on your CSV or .npy data",
+                                  description="Train a model on numeric data (CSV with or without "
+                                              "a header, or .npy) and save it with its preprocessing.")
+    train.add_argument("data", help="CSV or .npy file, one row per sample")
+    train.add_argument("-o", "--output", required=True, help="model file to write (.npz)")
+    train.add_argument("--model", choices=("vae", "wae", "emvae", "vampprior"), default="vae")
+    train.add_argument("--latent", type=int, default=2, help="latent dimension nz (default: 2)")
+    train.add_argument("--hidden", default="32", help="hidden widths, comma-separated (default: 32)")
+    train.add_argument("--activation", default="swish", help="hidden activation (default: swish)")
+    train.add_argument("--epochs", type=int, default=100, help="training epochs (default: 100)")
+    train.add_argument("--batch-size", type=int, default=100, help="minibatch size (default: 100)")
+    train.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 0.001)")
+    train.add_argument("--sigma2", type=float, default=1.0,
+                       help="decoder variance ω², in standardised units (default: 1)")
+    train.add_argument("--kernel", choices=("gaussian", "imq"), default="imq", help="WAE kernel")
+    train.add_argument("--lam", type=float, default=1.0, help="WAE MMD weight λ (default: 1)")
+    train.add_argument("--components", type=int, default=2, help="EMVAE mixture components")
+    train.add_argument("--no-standardize", action="store_true",
+                       help="train on the raw columns (default: standardise them)")
+    train.add_argument("--log1p", default="",
+                       help="columns to log1p before standardising: indices or header names, comma-separated")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--verbose", action="store_true", help="print the loss while training")
+    train.set_defaults(func=run_train)
+
+    score = subparsers.add_parser("score", help="anomaly score per row (higher = more anomalous)")
+    score.add_argument("model_file", help="model file written by 'minivae train'")
+    score.add_argument("data", help="CSV or .npy file with the training's columns")
+    score.add_argument("-o", "--output", default=None, help="CSV file to write (default: stdout)")
+    score.add_argument("--score", choices=("reconstruction", "likelihood", "elbo"),
+                       default="reconstruction", help="reconstruction score (3.1) or −ln p(x) / −ELBO")
+    score.add_argument("--n-mc", type=int, default=10, help="draws of z per row (default: 10)")
+    score.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    score.set_defaults(func=run_score)
+
+    sample = subparsers.add_parser("sample", help="draw new rows from a trained model")
+    sample.add_argument("model_file", help="model file written by 'minivae train'")
+    sample.add_argument("-n", type=int, default=100, help="number of rows (default: 100)")
+    sample.add_argument("-o", "--output", default=None, help="CSV file to write (default: stdout)")
+    sample.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    sample.set_defaults(func=run_sample)
+    return train, score, sample
