@@ -376,8 +376,8 @@ print(f"\ntotal time {time.perf_counter() - t_start:.1f} s")
 # %% [markdown]
 # ## What you should see
 #
-# Numbers from a full run (`python tutorials/02_vae.py`, one to five minutes on a 2-core
-# machine, depending on what else runs); fast mode prints rougher ones.
+# Numbers from a full run (`python tutorials/02_vae.py`, about 40 s on a quiet 2-core
+# machine, five minutes on a busy one); fast mode prints rougher ones.
 #
 # * **Fig. 2.3** (`02_fig2_3_normal_1d.png`). After one thesis epoch the samples are too
 #   narrow and cut off on the left (mean 5.18, variance 0.88; swish is bounded below and

@@ -551,9 +551,10 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 # %% [markdown]
 # ## What you should see
 #
-# Numbers from a full run (`python tutorials/03_wae.py`, 2 CPU cores: about 80 s on an
-# idle machine, 5 minutes on a busy one; the fast mode prints the same lines with smaller
-# settings in a fifth of the time).
+# Numbers from a full run (`python tutorials/03_wae.py`, 2 CPU cores: about 40 s on a
+# quiet machine, 5 minutes on a busy one; the fast mode prints the same lines with smaller
+# settings in a quarter of the time). Every number except the timings is the same with
+# one numba thread or two.
 #
 # * **Section 2.** The compiled `mmd` and the NumPy `mmd_reference` print the
 #   same values. Same distribution, n = 300: unbiased MMD² −0.0026, biased
@@ -568,8 +569,8 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 #   aggregate mode: σ(x) ≈ 0.013, std of μ(x) 0.95–1.03, reconstruction error
 #   0.001–0.003, MMD²(codes, prior) between −0.0005 and −0.0001; per-point mode:
 #   two runs with std of μ(x) ≈ 0.2, one with σ(x) ≈ 2.7 and std of μ(x) 8.2
-#   along one direction, MMD²(codes, prior) 0.25–0.30, and about ten times the
-#   time per run (20–30 s against 2–3 s on a busy machine).
+#   along one direction, MMD²(codes, prior) 0.25–0.30, and 2.3–3.7 s per run
+#   against 0.2 s.
 # * **Section 5** (`03_wae_toy_sets.png`): samples and data overlap on all four
 #   sets. Sample mean and covariance against the truth: N(5, 3): 5.06 and 2.75;
 #   N((3, 5), I): (3.00, 5.00) and [[0.98, 0.08], [0.08, 0.93]]; the linear set:
@@ -592,14 +593,13 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 #   runs), and 5/8 with the first-try settings (prior at (0, ±2), lr 5e-3;
 #   the failures 23–26 % in the gap).
 # * **Section 7.** One epoch, same architecture: two-cluster set (2-16-2,
-#   batch 100) VAE 13.4 ms, WAE 26.1 ms, ratio 1.95; KDD-sized (34-30-10,
-#   sigmoid, batch 100, 10,000 rows) VAE 90.1 ms, WAE 173.2 ms, ratio 1.92
-#   (on an idle machine earlier: 7.8 and 13.0 ms, ratio 1.65; 35.9 and 69.8 ms,
-#   ratio 1.94). On these small networks the MMD adds two thirds to the whole of
-#   one VAE epoch; timings vary with the machine's load. The numbers above were
-#   taken with one numba thread (`NUMBA_NUM_THREADS=1`) on a machine running
-#   several other jobs: with more threads than free cores, numba's parallel loops
-#   wait for each other and the WAE can be many times slower than this.
+#   batch 100) VAE 4.5 ms, WAE 6.1 ms, ratio 1.35; KDD-sized (34-30-10,
+#   sigmoid, batch 100, 10,000 rows) VAE 33.1 ms, WAE 45.4 ms, ratio 1.37.
+#   On these small networks the MMD adds about a third to one VAE epoch.
+#   Timings vary with the machine's load, and more than that: with more numba
+#   threads than free cores the parallel MMD loops wait for each other, and on a
+#   machine busy with other jobs we measured ratios of 2 with one thread
+#   (`NUMBA_NUM_THREADS=1`) and of 20 or more with two.
 
 # %% [markdown]
 # ## Exercises
