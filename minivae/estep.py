@@ -63,7 +63,6 @@ array([[0.881, 0.119],
        [1.   , 0.   ]])
 """
 
-import types
 
 import numpy as np
 from numba import prange
@@ -177,28 +176,13 @@ def _e_step_loops(log_prob, log_alpha):
     return log_gamma, log_norm
 
 
-def _renamed(func, suffix):
-    """The same function under the qualified name ``func.__qualname__ + suffix``.
-
-    numba's on-disk cache is keyed by the file, the qualified name and the
-    argument types, not by the compile options. Compiled from one function,
-    the parallel and the serial binding would overwrite each other's cache
-    entry, and a later process would load the parallel machine code for the
-    serial binding (and wake the thread pool for every minibatch).
-    """
-    copy = types.FunctionType(func.__code__, func.__globals__, func.__name__ + suffix,
-                              func.__defaults__, func.__closure__)
-    copy.__qualname__ = func.__qualname__ + suffix
-    copy.__doc__ = func.__doc__
-    return copy
-
-
 _e_step_numba = compile_kernel(_e_step_loops, parallel=True, error_model="numpy")
 # The same loops on one thread, for a minibatch or an epoch-level E-step:
 # waking and joining the worker threads costs tens of microseconds on an idle
 # machine and can cost milliseconds on a busy one, where a parallel region
 # waits for every worker to be scheduled; a serial row costs nanoseconds.
-_e_step_numba_serial = compile_kernel(_renamed(_e_step_loops, "_serial"), error_model="numpy")
+# compile_kernel gives it a cache entry of its own (see minivae._jit).
+_e_step_numba_serial = compile_kernel(_e_step_loops, error_model="numpy")
 
 # Below this many entries n·K, e_step() runs the serial binding.
 _SERIAL_MAX_ENTRIES = 250_000

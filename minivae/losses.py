@@ -33,6 +33,7 @@ __all__ = [
     "gaussian_nll",
     "bernoulli_nll",
     "categorical_nll",
+    "categorical_argmax",
     "kl_standard_normal",
     "kl_diagonal_gaussians",
     "kl_gaussians",
@@ -162,20 +163,56 @@ def bernoulli_nll(x, logits):
 
 
 def categorical_nll(x, logits, n_classes):
-    """Negative log-likelihood of one-hot groups under a softmax, per sample.
+    """Negative log-likelihood of one-hot groups under a softmax per position, per sample.
 
-    ``x`` and ``logits`` have shape (n, L·C): L positions of C classes each
-    (e.g. characters of a fixed-length sentence). Returns
-    −Σ_l ln softmax(logits_l)[x_l] and its gradient softmax(logits) − x.
+    Parameters
+    ----------
+    x : ndarray, shape (n, P·C)
+        P positions of C = ``n_classes`` one-hot entries each (e.g. the words
+        of a fixed-length sentence).
+    logits : ndarray, shape (n, P·C) or (L, n, P·C)
+        Decoder output f(z); leading axes broadcast against ``x`` as in
+        :func:`gaussian_nll` (L draws of z per row give a loss of shape (L, n)).
+    n_classes : int
+        C, the width of each group.
+
+    Returns
+    -------
+    nll : ndarray, shape (n,) or (L, n)
+        −Σ_p ln softmax(f_p)[x_p], summed over the P positions.
+    d_logits : ndarray, shape of ``logits``
+        softmax(f_p) − x_p at every position.
+
+    Notes
+    -----
+    The categorical counterpart of (2.33): p(x|z) = Π_p Cat(x_p | softmax(f_p(z))),
+    each position independent given z. The log-softmax subtracts each group's
+    maximum before exp (log-sum-exp), so logits of ±1e4 neither overflow nor
+    give 0·∞ = NaN: the largest shifted logit is exactly 0 and exp(0) = 1 is
+    in every normaliser.
+
+    References
+    ----------
+    Bowman, S. R., Vilnis, L., Vinyals, O., Dai, A. M., Jozefowicz, R. & Bengio, S.
+    (2016). Generating sentences from a continuous space. CoNLL.
     """
-    n = x.shape[0]
-    lg = logits.reshape(n, -1, n_classes)
-    # Subtract the row max before exp so that no logit overflows.
+    lg = logits.reshape(*logits.shape[:-1], -1, n_classes)
+    xg = x.reshape(*x.shape[:-1], -1, n_classes)
     shifted = lg - lg.max(axis=-1, keepdims=True)
-    log_norm = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-    log_p = shifted - log_norm
-    nll = -(x.reshape(n, -1, n_classes) * log_p).sum(axis=(1, 2))
-    return nll, (np.exp(log_p) - x.reshape(lg.shape)).reshape(logits.shape)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    nll = -(xg * log_p).sum(axis=(-2, -1))
+    return nll, (np.exp(log_p) - xg).reshape(logits.shape)
+
+
+def categorical_argmax(probs, n_classes):
+    """The most probable class at each position: ``probs`` (n, P·C) -> indices (n, P), int.
+
+    Greedy decoding of a categorical decoder (:func:`categorical_nll`); works
+    on probabilities and on logits alike (softmax keeps the order). Ties go
+    to the lowest index.
+    """
+    probs = np.asarray(probs)
+    return probs.reshape(*probs.shape[:-1], -1, n_classes).argmax(axis=-1)
 
 
 def kl_standard_normal(mu, log_sigma):

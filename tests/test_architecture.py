@@ -406,3 +406,23 @@ def test_posterior_collapse_warns_naming_sigma2():
     X = np.random.default_rng(0).normal(size=(100, 2)) * 0.01
     with pytest.warns(UserWarning, match="posterior collapsed.*sigma2 = 100.0"):
         VAE(n_latent=2, hidden_sizes=(4,), sigma2=100.0, n_epochs=20, lr=0.01, random_state=0).fit(X)
+
+
+# ---------------------------------------------------------------------- every flag of every model
+def _model_classes():
+    import minivae.models as models
+
+    return [getattr(models, name) for name in ("Autoencoder", "VAE", "WAE", "EMVAE", "VampPriorVAE")]
+
+
+@pytest.mark.parametrize("cls", _model_classes(), ids=lambda c: c.__name__)
+def test_every_boolean_argument_refuses_strings(cls):
+    import inspect
+
+    flags = [name for name, p in inspect.signature(cls.__init__).parameters.items()
+             if isinstance(p.default, bool) and name != "verbose"]
+    assert flags, cls
+    for name in flags:
+        model = cls(n_latent=2, n_epochs=1, **{name: "False"})
+        with pytest.raises(TypeError, match=f"{name} must be True or False"):
+            model.fit(X8)

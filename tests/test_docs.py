@@ -38,10 +38,7 @@ _FORBIDDEN = [
 # Files outside this change's reach that still carry a forbidden citation; their exact
 # replacements are listed for the lead. A file listed here that is already clean makes
 # test_no_citation_outside_the_repository fail: delete it from the list.
-PENDING_CITATION_FILES = {
-    "benchmarks/bench_mmd.py",
-    "minivae/kernels.py",
-}
+PENDING_CITATION_FILES = set()
 # Functions of the equation table whose docstrings the model code (rewritten by the
 # architecture change) must still give their equation numbers. An entry that already
 # passes makes test_equation_table_functions_cite_their_equations fail: delete it.

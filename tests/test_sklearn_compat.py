@@ -18,7 +18,10 @@ from minivae.bayes import BayesianLinearRegression
 MODELS = [cls for name in minivae.models.__all__
           if inspect.isclass(cls := getattr(minivae.models, name))
           and issubclass(cls, ParamsMixin) and not name.startswith("Base")]
-SMALL = dict(n_latent=2, hidden_sizes=(4,), n_epochs=2, batch_size=16, random_state=0)
+SMALL = dict(n_latent=2, hidden_sizes=(4,), n_epochs=2, batch_size=16, random_state=0,
+             layer_sizes=(4, 2), pretrain_epochs=2, finetune_epochs=1)
+# The argument that sets the training length, by class.
+EPOCHS = {"StackedAutoencoder": "finetune_epochs"}
 
 
 def _small(cls):
@@ -83,7 +86,8 @@ def test_models_get_params_round_trip_and_fit_returns_self(cls):
     assert set(params) == set(cls._param_names())
     twin = cls(**model.get_params(deep=False))
     assert twin.get_params(deep=False) == model.get_params(deep=False)
-    assert model.set_params(n_epochs=1) is model and model.n_epochs == 1
+    epochs = EPOCHS.get(cls.__name__, "n_epochs")
+    assert model.set_params(**{epochs: 1}) is model and getattr(model, epochs) == 1
     assert model.fit(X) is model
     assert model.__sklearn_is_fitted__()
     assert not _small(cls).__sklearn_is_fitted__()
@@ -106,9 +110,9 @@ def test_pipeline_with_a_scaler(cls):
     if hasattr(cls, "score_samples"):
         assert pipe.score_samples(X).shape == (40,)
     # Parameters of a step are reachable by name, as GridSearchCV sets them.
-    step = pipe.steps[-1][0]
-    pipe.set_params(**{f"{step}__n_epochs": 3})
-    assert pipe[-1].n_epochs == 3
+    step, epochs = pipe.steps[-1][0], EPOCHS.get(cls.__name__, "n_epochs")
+    pipe.set_params(**{f"{step}__{epochs}": 3})
+    assert getattr(pipe[-1], epochs) == 3
 
 
 @pytest.mark.parametrize("cls", MODELS, ids=lambda c: c.__name__)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from minivae import datasets
 from minivae.demo import gap_fraction
 from minivae.gradcheck import check_gradients
-from minivae.kernels import Kernel, gaussian_kernel, imq_kernel, mmd_reference
+from minivae.mmd import Kernel, gaussian_kernel, imq_kernel, mmd_reference
 from minivae.models import VAE, WAE, load
 from minivae.priors import GaussianMixture, StandardNormal
 from tests.strategies import jitter_biases, seeds, toy_inputs

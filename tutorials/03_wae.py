@@ -17,7 +17,7 @@
 #
 # 1. from optimal transport to the WAE objective (2.35–2.37);
 # 2. the maximum mean discrepancy, its two estimators and its gradient (2.38),
-#    `minivae.kernels`;
+#    `minivae.mmd`;
 # 3. the kernels, and the γ ↔ h mapping behind the thesis's "γ = 0.01";
 # 4. the aggregate MMD of the WAE paper against the thesis's per-point MMD
 #    ((2.37) against (2.39)), with numbers;
@@ -40,7 +40,7 @@ import numpy as np
 
 from minivae import datasets, preprocessing
 from minivae.demo import gap_fraction
-from minivae.kernels import gaussian_kernel, imq_multiscale, mmd, mmd_reference
+from minivae.mmd import gaussian_kernel, imq_multiscale, mmd, mmd_reference
 from minivae.models import VAE, WAE
 from minivae.plotting import scatter_compare
 from minivae.priors import GaussianMixture
@@ -128,8 +128,8 @@ np.set_printoptions(precision=3, suppress=True)
 #                − 4/n² Σ_j κ′(‖z_i − z̃_j‖²)(z_i − z̃_j),
 #
 # and the reparametrisation carries it on: ∂/∂μ = ∂/∂z, ∂/∂log σ = ∂/∂z ⊙ σ ⊙ ε.
-# `minivae.kernels.mmd_reference` writes these sums with NumPy broadcasting;
-# `minivae.kernels.mmd` runs them as fused numba loops that never build the
+# `minivae.mmd.mmd_reference` writes these sums with NumPy broadcasting;
+# `minivae.mmd.mmd` runs them as fused numba loops that never build the
 # n × n matrix. Check both, and the two estimators, on samples we understand:
 
 # %%
@@ -165,11 +165,11 @@ print(f"P = Q, n = 50, {reps} repetitions: mean unbiased MMD² {np.mean(u_draws)
 #   exp(−r² / (2h²)). They are the same kernel with **γ = 1/(2h²)**, h = (2γ)^(−½).
 #   So the thesis's γ = 0.01 is **h² = 50, h ≈ 7.07**: seen from a N(0, I) latent
 #   space, where two codes are typically √(2 d_z) ≈ 2 apart, that kernel is
-#   almost flat (exp(−0.01 · 4) ≈ 0.96). `minivae.kernels.gaussian_kernel`
+#   almost flat (exp(−0.01 · 4) ≈ 0.96). `minivae.mmd.gaussian_kernel`
 #   accepts either `gamma=` or `bandwidth=` and stores γ.
 # * **Inverse multiquadratic (IMQ)**: k(x, y) = C / (C + r²); the thesis used
 #   C = 1, the WAE paper C = 2·d_z·σ_z² summed over the scales
-#   C·{0.1, 0.2, 0.5, 1, 2, 5, 10} (`minivae.kernels.imq_multiscale`, the
+#   C·{0.1, 0.2, 0.5, 1, 2, 5, 10} (`minivae.mmd.imq_multiscale`, the
 #   `WAE(kernel="imq")` default).
 #
 # What matters for training is the *slope* κ′ that multiplies (z_i − z̃_j) in the
@@ -515,7 +515,7 @@ for label, (means, lr) in studies.items():
 # ## 7. What the MMD costs: one epoch of VAE vs WAE
 #
 # Per minibatch the WAE replaces the KL term, O(n·d_z), by the MMD over
-# (2n)²/2 pairs. The numba loops in `minivae.kernels` fuse distance, kernel and
+# (2n)²/2 pairs. The numba loops in `minivae.mmd` fuse distance, kernel and
 # gradient so that this stays cheap next to the networks. Time one epoch of
 # each with the same architecture, on the two-cluster set (nx = 2, nh = 16,
 # nz = 2, batch 100) and on random data shaped like the thesis's KDD runs

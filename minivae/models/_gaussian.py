@@ -20,6 +20,7 @@ split into blocks.
 import warnings
 
 import numpy as np
+from scipy.special import softmax
 
 from .._validation import (
     check_array,
@@ -30,7 +31,7 @@ from .._validation import (
     check_positive_int,
     check_random_state,
 )
-from ..losses import bernoulli_nll, gaussian_nll, reparametrise
+from ..losses import bernoulli_nll, categorical_nll, gaussian_nll, reparametrise
 from ..nn import MLP, Dense, get_activation, sigmoid
 from ._base import BaseModel
 
@@ -44,6 +45,22 @@ LOG_SIGMA_MIN, LOG_SIGMA_MAX = -30.0, 30.0
 
 # Memory budget of the Monte-Carlo scores: about this many floats per block.
 _BLOCK_FLOATS = 4_000_000
+
+
+def _check_one_hot(X, n_categories):
+    """Refuse X unless every row is groups of ``n_categories`` entries, each group one-hot."""
+    if X.shape[1] % n_categories:
+        raise ValueError(f"likelihood='categorical' with n_categories={n_categories} needs a "
+                         f"multiple of {n_categories} features, got {X.shape[1]}")
+    groups = X.reshape(X.shape[0], -1, n_categories)
+    bad = ~(((groups == 0) | (groups == 1)).all(axis=-1) & (groups.sum(axis=-1) == 1))
+    if bad.any():
+        row = int(np.argmax(bad.any(axis=1)))
+        pos = int(np.argmax(bad[row]))
+        raise ValueError(f"likelihood='categorical' needs one-hot groups of n_categories={n_categories} "
+                         f"entries (0 or 1, exactly one 1 per group); row {row} is not: its group "
+                         f"{pos} (columns {pos * n_categories}-{(pos + 1) * n_categories - 1}) is "
+                         f"{groups[row, pos].tolist()}")
 
 
 class GaussianLatentModel(BaseModel):
@@ -63,8 +80,10 @@ class GaussianLatentModel(BaseModel):
             raise ValueError("hidden_sizes must name at least one hidden layer, got ()")
         get_activation(self.activation)
         if self.likelihood not in self._likelihoods:
-            names = " or ".join(repr(k) for k in self._likelihoods)
-            raise ValueError(f"likelihood must be {names}, got {self.likelihood!r}")
+            names = " or ".join(repr(k) for k in self._likelihoods if k != "categorical")
+            also = (" (or 'categorical' with n_categories, for one-hot data)"
+                    if "categorical" in self._likelihoods else "")
+            raise ValueError(f"likelihood must be {names}, got {self.likelihood!r}{also}")
         check_positive(self.sigma2, "sigma2")
         check_positive_int(self.n_mc, "n_mc")
 
@@ -91,6 +110,9 @@ class GaussianLatentModel(BaseModel):
         if self.likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
             raise ValueError(f"likelihood='bernoulli' needs data in [0, 1], got values in "
                              f"[{X.min():.4g}, {X.max():.4g}]; rescale X or use likelihood='gaussian'")
+        if self.likelihood == "categorical" and "categorical" in self._likelihoods:
+            # fit checks the data before the hyperparameters: n_categories first.
+            _check_one_hot(X, check_positive_int(self.n_categories, "n_categories", minimum=2))
 
     def _warn_if_collapsed(self, X):
         """Warn when no latent unit is active after fit (posterior collapse).
@@ -130,6 +152,8 @@ class GaussianLatentModel(BaseModel):
         """−ln p(x | z) per sample (2.33), with its normalising constant, and ∂/∂f(z)."""
         if self.likelihood == "gaussian":
             return gaussian_nll(X, out, self.sigma2, include_constant=True)
+        if self.likelihood == "categorical":
+            return categorical_nll(X, out, self.n_categories)
         return bernoulli_nll(X, out)
 
     def _decode_nll(self, X, z):
@@ -161,10 +185,18 @@ class GaussianLatentModel(BaseModel):
 
     def _decode(self, Z):
         out = self.modules_["decoder"].forward(Z)[0]
+        if self.likelihood == "categorical":
+            groups = out.reshape(out.shape[0], -1, self.n_categories)
+            return softmax(groups, axis=-1).reshape(out.shape)
         return sigmoid(out) if self.likelihood == "bernoulli" else out
 
     def decode(self, Z):
-        """Decoder mean f(z) of N(f(z), ω²I) (2.28) (Gaussian) or Bernoulli probabilities σ(f(z)) for each row of Z."""
+        """Decoder mean f(z) of N(f(z), ω²I) (2.28), Bernoulli probabilities σ(f(z)) or softmax probabilities, per row of Z.
+
+        For a categorical decoder: the probabilities softmax(f_p(z)) of every
+        position p, shape (n_samples, P·C), each group of C summing to 1
+        (:func:`minivae.losses.categorical_argmax` picks the most likely).
+        """
         check_is_fitted(self)
         Z = check_array(Z, name="Z", dtype=self._dtype, n_features=self.n_latent,
                         estimator=f"{type(self).__name__}'s latent space")
@@ -186,7 +218,8 @@ class GaussianLatentModel(BaseModel):
         """Generate new data: z ~ p(z) (the model's prior; N(0, I) (2.27) for the VAE), then the decoder mean f(z).
 
         With ``noise=True`` the observation noise is added too: x ~ N(f(z), ω² I)
-        for the Gaussian decoder, x ~ Bernoulli(σ(f(z))) for the Bernoulli one.
+        for the Gaussian decoder, x ~ Bernoulli(σ(f(z))) for the Bernoulli one,
+        and one one-hot draw per position for the categorical one.
         Returns an array of shape (n_samples, n_features).
         """
         check_is_fitted(self)
@@ -196,6 +229,12 @@ class GaussianLatentModel(BaseModel):
         x = self._decode(self._sample_prior(n_samples, rng))
         if noise and self.likelihood == "gaussian":
             x = x + np.sqrt(self.sigma2) * rng.standard_normal(x.shape, dtype=self._dtype)
+        elif noise and self.likelihood == "categorical":
+            # Inverse CDF per position: the first class whose cumulative probability exceeds u.
+            cdf = x.reshape(n_samples, -1, self.n_categories).cumsum(axis=-1)
+            u = rng.random((*cdf.shape[:2], 1))
+            k = np.minimum((cdf < u).sum(axis=-1), self.n_categories - 1)
+            x = np.eye(self.n_categories, dtype=self._dtype)[k].reshape(x.shape)
         elif noise:
             x = (rng.random(x.shape) < x).astype(self._dtype)
         return x

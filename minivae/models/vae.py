@@ -22,7 +22,7 @@ __all__ = ["VAE"]
 
 
 class VAE(GaussianLatentModel):
-    """Variational autoencoder with a Gaussian or Bernoulli decoder ((2.25)-(2.33) in docs/equations.md).
+    """Variational autoencoder with a Gaussian, Bernoulli or categorical decoder ((2.25)-(2.33) in docs/equations.md).
 
     Parameters
     ----------
@@ -33,14 +33,24 @@ class VAE(GaussianLatentModel):
     activation : str
         Hidden activation: the thesis uses ``"swish"`` on toy data and
         ``"sigmoid"`` on real data (``"swish_beta"`` learns β).
-    likelihood : {"gaussian", "bernoulli"}
-        p(x|z): N(f(z), ω² I) (2.28) or Bernoulli(σ(f(z))) for data in [0, 1].
+    likelihood : {"gaussian", "bernoulli", "categorical"}
+        p(x|z): N(f(z), ω² I) (2.28), Bernoulli(σ(f(z))) for data in [0, 1],
+        or categorical: the n_features = P·C columns are P positions of
+        C = ``n_categories`` one-hot entries (a sentence of P words from a
+        vocabulary of C), p(x|z) = Π_p softmax(f_p(z))[x_p]
+        (:func:`minivae.losses.categorical_nll`; Bowman et al. 2016). ``fit``
+        and the scores refuse data that is not one-hot groups (ValueError
+        naming the first bad row); ``decode``, ``reconstruct`` and ``sample``
+        return each position's probabilities.
     sigma2 : float
         ω², the fixed decoder variance of the Gaussian likelihood. The thesis
         minimises ``0.5·Σ(x − f(z))² + ω²·KL``, which is ω² times the negative
         ELBO this class minimises: same optimum, so ``sigma2=300`` means what
         the thesis's "ω² = 300" means. Small ω² favours reconstruction, large ω²
         the prior.
+    n_categories : int or None
+        C, the group width of the categorical likelihood (at least 2);
+        needed with ``likelihood="categorical"``, ignored otherwise.
     n_mc : int
         Draws of ε per data point in each training step.
     kl_warmup : int
@@ -72,12 +82,17 @@ class VAE(GaussianLatentModel):
     ----------
     Kingma, D. P. & Welling, M. (2014). Auto-encoding variational Bayes. ICLR.
     Burda, Y., Grosse, R. & Salakhutdinov, R. (2016). Importance weighted autoencoders. ICLR.
+    Bowman, S. R., Vilnis, L., Vinyals, O., Dai, A. M., Jozefowicz, R. & Bengio, S. (2016).
+    Generating sentences from a continuous space. CoNLL.
     """
+
+    _likelihoods = ("gaussian", "bernoulli", "categorical")
 
     def __init__(self, n_latent=2, hidden_sizes=(32,), activation="swish", likelihood="gaussian",
                  sigma2=1.0, n_mc=1, kl_warmup=0, lr=1e-3, batch_size=100, n_epochs=100,
-                 clip_norm=None, dtype="float64", random_state=None, verbose=False, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=10):
+                 clip_norm=None, dtype="float64", random_state=None, verbose=False,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
+                 n_categories=None):
         self.n_latent = n_latent
         self.hidden_sizes = hidden_sizes
         self.activation = activation
@@ -95,11 +110,14 @@ class VAE(GaussianLatentModel):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
+        self.n_categories = n_categories
 
     # ------------------------------------------------------------------ set-up
     def _check_params(self):
         super()._check_params()
         check_positive_int(self.kl_warmup, "kl_warmup", minimum=0)
+        if self.likelihood == "categorical":
+            check_positive_int(self.n_categories, "n_categories", minimum=2)
 
     def _set_up(self):
         super()._set_up()

@@ -11,14 +11,14 @@ that can be sampled (a Gaussian mixture, say). One training step:
     z̃ ~ P_Z                                                         (prior samples)
     loss = (1/n) Σ_n −ln p(x_n | z_n) + λ MMD²(z, z̃)                (2.39)
 
-with ∂MMD²/∂z from the compiled kernel in :mod:`minivae.kernels`, written out in
+with ∂MMD²/∂z from the compiled kernel in :mod:`minivae.mmd`, written out in
 :meth:`WAE.step`.
 """
 
 import numpy as np
 
 from .._validation import check_flag, check_positive
-from ..kernels import (
+from ..mmd import (
     Kernel,
     gaussian_kernel,
     imq_kernel,
@@ -40,11 +40,11 @@ class WAE(GaussianLatentModel):
     ----------
     n_latent, hidden_sizes, activation, likelihood, sigma2 :
         As for :class:`VAE`; the reconstruction term is the same −ln p(x|z).
-    kernel : str or minivae.kernels.Kernel
+    kernel : str or minivae.mmd.Kernel
         ``"gaussian"`` (IPMeasures' exp(−γ‖x−y‖²)), ``"imq"`` (C/(C + ‖x−y‖²)), or
-        a ``Kernel`` from :func:`minivae.kernels.gaussian_kernel` (γ or bandwidth h,
-        γ = 1/(2h²)), :func:`~minivae.kernels.imq_kernel` or
-        :func:`~minivae.kernels.imq_multiscale`.
+        a ``Kernel`` from :func:`minivae.mmd.gaussian_kernel` (γ or bandwidth h,
+        γ = 1/(2h²)), :func:`~minivae.mmd.imq_kernel` or
+        :func:`~minivae.mmd.imq_multiscale`.
     kernel_scale : float or None
         γ of the Gaussian kernel or C of the IMQ kernel, for a string
         ``kernel`` only (a ``Kernel`` carries its own scales). None picks the
@@ -94,7 +94,7 @@ class WAE(GaussianLatentModel):
 
         (1/n) Σ_n −ln p(x_n | z_n) + λ MMD²_k({z_n}, {z̃_n}),   z̃_n ~ P_Z,
 
-    with the MMD² estimator of (2.38) from :func:`minivae.kernels.mmd` and
+    with the MMD² estimator of (2.38) from :func:`minivae.mmd.mmd` and
     its gradient with respect to the z_n pushed back through the
     reparametrisation z = μ + σ ⊙ ε. With the unbiased estimator a batch of a
     single row has no within-sample pair, so its MMD term is skipped (only
@@ -246,7 +246,7 @@ class WAE(GaussianLatentModel):
                 # One draw has no within-sample pair: the U-statistic is undefined.
                 penalty = 0.0
             else:
-                mmd2, d_z_q = mmd_and_grad(z_q, noise["prior"], self._kernel, self.unbiased)  # (2.38)
+                mmd2, d_z_q = mmd_and_grad(z_q, noise["prior"], self._kernel, self.unbiased, wrt="X")  # (2.38)
                 penalty = lam * mmd2
                 d_z += lam * d_z_q.reshape(L, n, nz)
         else:

@@ -1,29 +1,54 @@
-"""Hot loops: the maximum mean discrepancy (2.38) and its gradient.
+"""Hot loop: the maximum mean discrepancy (2.38) and its gradient.
 
-The Wasserstein autoencoder (SPEC 5) penalises λ·MMD²(Q_Z, P_Z) between encoder
-samples and prior samples on every minibatch, so the MMD² and its gradient with
-respect to the encoder samples are computed O(n²) times per batch. This module
-holds them three ways, to be read side by side:
+The Wasserstein autoencoder (thesis §2.3, (2.37)-(2.39) in docs/equations.md)
+penalises λ·MMD²(Q_Z, P_Z) between encoder samples and prior samples on every
+minibatch, so the MMD² and its gradient with respect to the encoder samples are
+computed O(n²) times per batch. This module holds them three ways, to be read
+side by side:
 
 1. :func:`mmd_reference` -- vectorised NumPy written beside (2.38): pairwise
    differences by broadcasting, an (n, m, d) array, one line per term.
 2. :func:`_mmd_loops` -- the same sums as plain Python loops, written so that
    numba can compile them. Calling it directly is what ``NUMBA_DISABLE_JIT=1``
    would run; the tests do that.
-3. ``_mmd_numba = njit(cache=True, parallel=True, ...)(_mmd_loops)`` -- the
-   compiled binding that :func:`mmd` calls (``_mmd_numba_serial`` for small
-   problems). Distance, kernel and sum are fused row by row; no n×m matrix is
-   ever allocated, so the memory is O((n + m)·d).
+3. ``_mmd_numba = compile_kernel(_mmd_loops, parallel=True, ...)`` -- the
+   compiled binding (``_mmd_numba_serial`` for small problems). Distance,
+   kernel and sum are fused row by row; no n×m matrix is ever allocated, so
+   the memory is O((n + m)·d).
+
+Three entry points call the binding:
+
+* :func:`mmd` -- validated: any array-like, checked shapes and values, the
+  gradient on request. Use it everywhere except inside a training step.
+* :func:`mmd_and_grad` -- the unchecked fast path for training steps, whose
+  encoder samples are checked once per fit, not once per minibatch; named
+  modes ``wrt="X"`` (what a WAE step needs), ``"both"`` or ``None``.
+* :func:`mmd_per_point_and_grad` -- one MMD² per data point for a batch of
+  rows (the thesis's per-point WAE penalty), rows in parallel; its NumPy
+  version is :func:`mmd_per_point_reference`.
+
+The Gaussian kernel's exp is computed in the loops by
+:func:`_exp_nonpositive` (range reduction and a polynomial, within 1 ulp of
+``np.exp``) rather than by the C library, so that the compiler vectorises the
+loop; the Gaussian kernel then costs about what the IMQ kernel costs.
 
 A kernel is specified by a :class:`Kernel`: a kind ("gaussian" or "imq") and a
 tuple of scales that the kernel is summed over. It is flat and JSON-friendly
 (:meth:`Kernel.to_dict`, :meth:`Kernel.from_dict`); build one with
 :func:`gaussian_kernel`, :func:`imq_kernel` or :func:`imq_multiscale`.
 
+Reproducibility: the compiled loops deal the rows to a fixed number of chunks
+(``_N_CHUNKS``) and add the chunks up in a fixed order, so on a given machine a
+given input gives the same bits whatever the number of numba threads
+(``NUMBA_NUM_THREADS``); the per-point rows are each summed by one thread.
+Another CPU may differ in the last bits, as the compiled code differs (fused
+multiply-add, vector width); results agree with the NumPy reference to about
+1e-15 relative everywhere.
+
 Example
 -------
 >>> import numpy as np
->>> from minivae.kernels import mmd, gaussian_kernel
+>>> from minivae.mmd import mmd, gaussian_kernel
 >>> rng = np.random.default_rng(0)
 >>> z = rng.standard_normal((200, 2))            # encoder samples
 >>> z_prior = rng.standard_normal((200, 2))      # prior samples
@@ -36,12 +61,10 @@ Example
 import numbers
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from numba import prange
 
 from ._jit import compile_kernel
-
 from ._validation import check_array, check_positive
 
 __all__ = [
@@ -51,6 +74,9 @@ __all__ = [
     "imq_multiscale",
     "kernel_matrix",
     "mmd",
+    "mmd_and_grad",
+    "mmd_per_point_and_grad",
+    "mmd_per_point_reference",
     "mmd_reference",
     "WAE_IMQ_FACTORS",
 ]
@@ -61,11 +87,15 @@ _KINDS = ("gaussian", "imq")
 # Scale factors of the multi-scale IMQ kernel in the official WAE code.
 WAE_IMQ_FACTORS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
-# The compiled loops split the rows into this many chunks (at least), each with
-# its own buffers. Fixing the count, rather than using the thread count, makes
-# the summation order, and so every bit of the result, independent of how many
-# threads numba runs (up to this many).
-_MIN_CHUNKS = 8
+# The compiled loops deal the rows to this many chunks, each with its own
+# buffers, and add the chunks up in chunk order. The count is a constant, never
+# the thread count: the order of every floating-point addition, and so every bit
+# of the result, is then the same at 1, 2 or 64 numba threads. More threads than
+# chunks would idle, so it is set above the core count of most machines that
+# run minivae; each chunk costs (4 + d)·(n + m) floats of buffer. Problems
+# small enough to run on one thread (see _SERIAL_MAX_PAIRS) use one chunk: the
+# count then depends on n + m alone, still never on the threads.
+_N_CHUNKS = 16
 
 
 # --------------------------------------------------------------------------
@@ -156,7 +186,7 @@ def gaussian_kernel(gamma=None, bandwidth=None):
     Notes
     -----
     The two forms are the same kernel with γ = 1/(2h²), h = (2γ)^(-1/2). The
-    thesis's "γ = 0.01" (SPEC 5) is exp(−0.01‖x − y‖²), i.e. h² = 50, h ≈ 7.07:
+    thesis's "γ = 0.01" (its KDD Cup experiments) is exp(−0.01‖x − y‖²), i.e. h² = 50, h ≈ 7.07:
     a wide kernel for a standard normal latent space, where typical distances
     are about √(2 d_z). A sequence gives the sum of Gaussians at those scales.
 
@@ -222,7 +252,7 @@ def imq_multiscale(d_z, sigma_z=1.0, factors=WAE_IMQ_FACTORS):
     -----
     2·d_z·σ_z² is the expected squared distance between two independent draws
     of N(0, σ_z² I) in d_z dimensions, so the scales straddle the typical
-    distance by two orders of magnitude either way (SPEC 5).
+    distance by two orders of magnitude either way.
 
     References
     ----------
@@ -237,7 +267,7 @@ def imq_multiscale(d_z, sigma_z=1.0, factors=WAE_IMQ_FACTORS):
 
 
 # --------------------------------------------------------------------------
-# NumPy reference (read beside SPEC (2.38))
+# NumPy reference (read beside (2.38) in docs/equations.md)
 # --------------------------------------------------------------------------
 
 def _kernel_and_slope(r2, kernel):
@@ -288,7 +318,7 @@ def mmd_reference(X, Y, kernel=None, unbiased=True, return_grad=False):
 
     Notes
     -----
-    With x_i ~ Q (n encoder samples) and y_j ~ P (m prior samples), SPEC (2.38):
+    With x_i ~ Q (n encoder samples) and y_j ~ P (m prior samples), (2.38):
 
     unbiased  MMD² = Σ_{i≠i'} k(x_i, x_i') / (n(n−1)) + Σ_{j≠j'} k(y_j, y_j') / (m(m−1))
                      − 2 Σ_{i,j} k(x_i, y_j) / (n m)
@@ -343,9 +373,151 @@ def _mmd_numpy(X, Y, kernel, unbiased, return_grad):
     return float(value), grad_X, grad_Y
 
 
+def mmd_per_point_reference(Z, Y, kernel, unbiased=True):
+    """Per-point MMD² and its gradient, one :func:`mmd_reference` call per row.
+
+    The readable version of :func:`mmd_per_point_and_grad`, which is tested
+    against it: a Python loop over the rows, each a (2.38) in NumPy.
+
+    Parameters
+    ----------
+    Z : array_like of shape (n, S, d)
+        Row i holds S draws of q(z | x_i).
+    Y : array_like of shape (n, M, d)
+        Row i holds M draws of the prior (M = S in the thesis).
+    kernel : Kernel
+    unbiased : bool
+
+    Returns
+    -------
+    values : ndarray of shape (n,)
+        values[i] = MMD²(Z[i], Y[i]).
+    grad_Z : ndarray of shape (n, S, d)
+        grad_Z[i] = ∂values[i]/∂Z[i].
+    """
+    unbiased = _check_flag(unbiased, "unbiased")
+    Z, Y = _check_per_point(Z, Y, unbiased)
+    values = np.empty(Z.shape[0])
+    grad_Z = np.empty(Z.shape)
+    for i in range(Z.shape[0]):
+        values[i], grad_Z[i], _ = _mmd_numpy(Z[i], Y[i], kernel, unbiased, return_grad=True)
+    return values, grad_Z
+
+
+# --------------------------------------------------------------------------
+# exp(x) for x <= 0 in plain arithmetic, so that the Gaussian loop vectorises
+# --------------------------------------------------------------------------
+
+def _exp_nonpositive(x):
+    """exp(x) for x <= 0 (or −inf), within 1 ulp of ``np.exp``, from + − × and bit moves only.
+
+    numba compiles ``np.exp`` inside a loop to one call of the C library per
+    element, which stops the compiler from vectorising the Gaussian kernel's
+    loop; the kernel then runs at scalar exp speed. This function uses only
+    operations that LLVM turns into SIMD instructions, so the loop that calls
+    it (inlined) processes 4 or 8 pairs per instruction.
+
+    Parameters
+    ----------
+    x : float
+        The exponent, −γ‖x − y‖² in the kernel: at most 0. NaN is not handled.
+
+    Returns
+    -------
+    float
+        exp(x): 1 at x = 0, subnormal below x ≈ −708.4, exactly 0 below
+        x ≈ −745.13 (as ``np.exp``).
+
+    Notes
+    -----
+    The textbook method (e.g. Muller, Elementary Functions, ch. 11):
+
+    1. range reduction: x = k ln 2 + r with k = round(x / ln 2) and
+       |r| <= ln 2 / 2. Adding and subtracting 1.5·2⁵² rounds x / ln 2 to the
+       nearest integer (without fastmath the compiler keeps both additions).
+       ln 2 is split into a head with 32 significant bits, so that k·head is
+       exact for |k| < 2²¹, and a tail (Cody & Waite), which keeps r accurate
+       to the last bit;
+    2. exp(r) by its Taylor series to degree 13, by Horner's rule; the
+       truncation error r¹⁴/14! < 4·10⁻¹⁸ is below half an ulp of 1;
+    3. exp(x) = 2ᵏ·exp(r), with 2ᵏ built from its bits: the biased exponent
+       k + 1023 shifted into place, read back as a float64. k goes down to −1076,
+       below the normal range, so the scaling is split into 2^(k − h)·2^h with
+       h = ⌊k/2⌋; both factors are normal and the product rounds once into
+       the subnormals, as the C library does.
+
+    x is clamped at −1000 first, where the result is 0 whatever the clamp, so
+    that k stays small; −inf (from r² = inf) gives 0.
+    """
+    x = max(x, -1000.0)
+    shifted = x * 1.4426950408889634 + 6755399441055744.0      # x / ln 2 + 1.5·2⁵²
+    k = shifted - 6755399441055744.0                          # round(x / ln 2)
+    r = (x - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10
+    p = 1.0 / 6227020800.0                                    # 1/13!
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    ki = np.int64(k)
+    h = ki >> 1
+    two_h = np.int64((h + 1023) << 52).view(np.float64)          # 2^h
+    two_rest = np.int64((ki - h + 1023) << 52).view(np.float64)  # 2^(k − h)
+    return p * two_h * two_rest
+
+
+# Inlined into the compiled loops (numba inlines it before LLVM sees the loop,
+# which the vectoriser needs); called as plain Python it runs uncompiled.
+_exp_nonpositive_numba = compile_kernel(_exp_nonpositive, inline="always")
+
+
+def _exp_nonpositive_loops(x, out):
+    """out[i] = exp(x[i]) by :func:`_exp_nonpositive`; the tests compare it with np.exp."""
+    for i in range(x.shape[0]):
+        out[i] = _exp_nonpositive_numba(x[i])
+
+
+# Compiled as the MMD loops are (fused multiply-add allowed), since the
+# inlined exp takes on the flags of the loop it is inlined into.
+_exp_nonpositive_array = compile_kernel(_exp_nonpositive_loops, fastmath={"contract"})
+
+
 # --------------------------------------------------------------------------
 # Loops (compiled below by numba; callable as plain Python)
 # --------------------------------------------------------------------------
+
+def _weighted_sum(w, z, z_i, L):
+    """Σ_{j < L} w[j]·(z_i − z[j]): the gradient that row i collects from its later partners.
+
+    A floating-point sum in loop order is a chain of dependent additions that
+    the compiler may not reorder, so it runs at one addition per few cycles and
+    does not vectorise. This one function is compiled with ``reassoc`` (and
+    ``contract``, fused multiply-add), so LLVM splits the sum into vector
+    partial sums; that made the whole gradient about 1.5 times as fast. The
+    order of the additions is then fixed when the loops are compiled, not by
+    the thread count, so results stay bit-identical at any thread count (and
+    the serial and parallel bindings agree; the tests check both). It differs
+    from a sum in loop order by rounding only (the tests compare with the
+    NumPy reference to 1e-10). Called as plain Python it sums in loop order.
+    """
+    s = 0.0
+    for j in range(L):
+        s += w[j] * (z_i - z[j])
+    return s
+
+
+# The fast-math flags are set on this loop's instructions alone, and stay on
+# them wherever LLVM inlines it. No -inf or NaN ever reaches it.
+_weighted_sum_numba = compile_kernel(_weighted_sum, fastmath={"reassoc", "contract"})
+
 
 def _mmd_loops(ZT, n, kind, scales, unbiased, n_chunks, grad_mode):
     """MMD² and its gradient as fused loops over unordered pairs.
@@ -364,9 +536,12 @@ def _mmd_loops(ZT, n, kind, scales, unbiased, n_chunks, grad_mode):
     unbiased : bool
     n_chunks : int
         Rows are dealt round-robin to this many chunks; each chunk has its own
-        buffers, so the parallel loop over chunks has no shared writes. Row i
-        has N − 1 − i partners, and dealing the rows round-robin gives every
-        chunk almost the same number of pairs.
+        buffers, so the parallel loop over chunks has no shared writes, and the
+        chunks are added up in chunk order at the end. Row i has N − 1 − i
+        partners, and dealing the rows round-robin gives every chunk almost the
+        same number of pairs. The callers pass the constant ``_N_CHUNKS``
+        (1 for problems they run serially), so the bits never depend on the
+        thread count.
     grad_mode : int
         0: value only; 1: also ∂MMD²/∂X; 2: also ∂MMD²/∂X and ∂MMD²/∂Y.
 
@@ -378,7 +553,7 @@ def _mmd_loops(ZT, n, kind, scales, unbiased, n_chunks, grad_mode):
 
     Notes
     -----
-    Same sums as :func:`mmd_reference` (SPEC (2.38)), over the stacked points z_1..z_N
+    Same sums as :func:`mmd_reference` ((2.38)), over the stacked points z_1..z_N
     (N = n + m), each unordered pair i < j once. A pair gets the weight
     c = 2/(n(n−1)) if both are encoder samples, 2/(m(m−1)) if both are prior
     samples (2/n², 2/m² biased; the 2 counts (i, j) and (j, i)) and −2/(nm) if
@@ -439,7 +614,7 @@ def _mmd_loops(ZT, n, kind, scales, unbiased, n_chunks, grad_mode):
                 sc = scales[s]
                 if kind == 0:   # Gaussian exp(−γ r²), sc = γ
                     for jj in range(L):
-                        e = np.exp(-sc * r2[jj])
+                        e = _exp_nonpositive_numba(-sc * r2[jj])
                         kv[jj] += e
                         w[jj] -= sc * e
                 else:           # IMQ C/(C + r²), sc = C; slope −κ²/C
@@ -468,23 +643,8 @@ def _mmd_loops(ZT, n, kind, scales, unbiased, n_chunks, grad_mode):
                 g_k = GT[c, k, lo:]
                 for jj in range(n_scatter):
                     g_k[jj] -= w[jj] * (z_ik - z_k[jj])
-                # Row i gets Σ_j w_j (z_i − z_j). Four interleaved partial
-                # sums: without fastmath the compiler keeps the order of a
-                # floating-point sum, and a single accumulator would wait on
-                # every addition.
-                s0 = 0.0
-                s1 = 0.0
-                s2 = 0.0
-                s3 = 0.0
-                for q4 in range(L // 4):
-                    jj = 4 * q4
-                    s0 += w[jj] * (z_ik - z_k[jj])
-                    s1 += w[jj + 1] * (z_ik - z_k[jj + 1])
-                    s2 += w[jj + 2] * (z_ik - z_k[jj + 2])
-                    s3 += w[jj + 3] * (z_ik - z_k[jj + 3])
-                for jj in range(L - L % 4, L):
-                    s0 += w[jj] * (z_ik - z_k[jj])
-                GT[c, k, i] += (s0 + s1) + (s2 + s3)
+                # Row i gets Σ_j w_j (z_i − z_j), a reduction (see _weighted_sum).
+                GT[c, k, i] += _weighted_sum_numba(w, z_k, z_ik, L)
         total = 0.0
         for j in range(N):
             total += v[j]
@@ -506,17 +666,68 @@ def _mmd_loops(ZT, n, kind, scales, unbiased, n_chunks, grad_mode):
 # Compiled binding; the plain function above stays importable and testable.
 # error_model="numpy" lets a float division by zero give inf instead of
 # raising, which removes a branch per division so the loops vectorise; the
-# divisors here are C + r² >= C > 0, so it never happens. No fastmath: the
-# results must match the NumPy reference to rounding.
-_mmd_numba = compile_kernel(_mmd_loops, parallel=True, error_model="numpy")
+# divisors here are C + r² >= C > 0, so it never happens. Of the fast-math
+# flags only "contract": a·b + c may become one fused multiply-add (one
+# rounding instead of two); no assumption about NaN, inf or the order of sums.
+_FLAGS = dict(error_model="numpy", fastmath={"contract"})
+_mmd_numba = compile_kernel(_mmd_loops, parallel=True, **_FLAGS)
+
+
 # The same loops on one thread, for small problems such as a WAE minibatch of
 # 100: there, waking and joining the worker threads costs more than the pairs
 # themselves, and far more on a busy machine, where a parallel region waits for
-# every one of its threads to be scheduled. Same chunks, so same bits.
-_mmd_numba_serial = compile_kernel(_mmd_loops, error_model="numpy")
+# every one of its threads to be scheduled. Given the same chunk count, the
+# same bits as the parallel binding (tested).
+# compile_kernel gives a serial build a cache entry of its own (see minivae._jit).
+_mmd_numba_serial = compile_kernel(_mmd_loops, **_FLAGS)
 
-# Below this many unordered pairs (about n + m = 450) mmd() runs serially.
+# Up to this many unordered pairs (about n + m = 450) mmd() runs serially, on
+# one chunk: chunks there only cost buffers and a final reduction (about 12 %
+# of a WAE minibatch of 100).
 _SERIAL_MAX_PAIRS = 100_000
+
+
+def _per_point_loops(ZT, S, kind, scales, unbiased):
+    """One MMD² per row, and its gradient with respect to the row's first S samples.
+
+    Parameters
+    ----------
+    ZT : ndarray of shape (n, d, S + M), C-contiguous
+        ZT[i] is row i's S posterior draws followed by its M prior draws, one
+        sample per column, as :func:`_mmd_loops` takes them.
+    S : int
+    kind, scales, unbiased :
+        As for :func:`_mmd_loops`.
+
+    Returns
+    -------
+    values : ndarray of shape (n,)
+    grad : ndarray of shape (n, S, d)
+
+    Notes
+    -----
+    The rows are independent, so ``prange`` runs over them; each row is one
+    single-chunk call of the serial binding of :func:`_mmd_loops` (value and
+    ∂/∂X), computed by one thread in a fixed order, so the bits do not depend
+    on the thread count. Called as plain Python, the row loop runs
+    uncompiled and each row still calls the compiled binding.
+    """
+    n_rows, d, N = ZT.shape
+    values = np.empty(n_rows)
+    grad = np.empty((n_rows, S, d))
+    # One chunk, gradient with respect to X (grad_mode 1). Typed int64 rather
+    # than literal 1s, which would make numba compile a second specialisation
+    # of the loops with the constants folded in.
+    one_chunk = np.int64(1)
+    grad_x_only = np.int64(1)
+    for i in prange(n_rows):
+        value, g = _mmd_numba_serial(ZT[i], S, kind, scales, unbiased, one_chunk, grad_x_only)
+        values[i] = value
+        grad[i] = g
+    return values, grad
+
+
+_per_point_numba = compile_kernel(_per_point_loops, parallel=True, **_FLAGS)
 
 
 # --------------------------------------------------------------------------
@@ -541,10 +752,26 @@ def _check_inputs(X, Y, kernel, min_samples):
         kernel = imq_multiscale(X.shape[1])
     if not isinstance(kernel, Kernel):
         raise TypeError(
-            "kernel must be a minivae.kernels.Kernel (use gaussian_kernel, imq_kernel or "
+            "kernel must be a minivae.Kernel (use gaussian_kernel, imq_kernel or "
             f"imq_multiscale), got {type(kernel).__name__}"
         )
     return X, Y, kernel
+
+
+def _check_per_point(Z, Y, unbiased):
+    Z = np.asarray(Z, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    if Z.ndim != 3 or Y.ndim != 3:
+        raise ValueError(f"Z and Y must be 3-D arrays (rows, draws, dimensions), got Z with "
+                         f"shape {Z.shape} and Y with shape {Y.shape}")
+    if Z.shape[0] != Y.shape[0] or Z.shape[2] != Y.shape[2]:
+        raise ValueError(f"Z and Y must have the same number of rows and dimensions, got Z with "
+                         f"shape {Z.shape} and Y with shape {Y.shape}")
+    min_draws = 2 if unbiased else 1
+    if min(Z.shape[1], Y.shape[1]) < min_draws:
+        raise ValueError(f"the {'un' if unbiased else ''}biased MMD² needs at least {min_draws} "
+                         f"draws per row, got Z with shape {Z.shape} and Y with shape {Y.shape}")
+    return Z, Y
 
 
 def _check_flag(value, name):
@@ -602,12 +829,13 @@ def mmd(X, Y, kernel=None, unbiased=True, return_grad=False, grad_Y=True, backen
     -----
     The estimators and the gradient formula are written out in
     :func:`mmd_reference`. The compiled loops visit each unordered pair once,
-    fusing distance, kernel and sums, and split the rows over at least eight
-    chunks, so for a fixed input the result is bit-identical whatever the
-    number of numba threads (up to eight). Small problems (n + m below about
-    450) run on one thread, where starting the parallel region would cost more
-    than it saves. The first call compiles the loops (cached on disk
-    afterwards).
+    fusing distance, kernel and sums, and deal the rows to a fixed number of
+    chunks (16) added up in a fixed order, so for a fixed input the result is
+    bit-identical whatever the number of numba threads. Small problems (n + m
+    below about 450) run on one thread and one chunk, where starting the
+    parallel region would cost more than it saves. The first call compiles
+    the loops (cached on disk afterwards). Inside a training loop,
+    :func:`mmd_and_grad` skips the input checks.
 
     References
     ----------
@@ -625,42 +853,162 @@ def mmd(X, Y, kernel=None, unbiased=True, return_grad=False, grad_Y=True, backen
     if backend == "numpy":
         result = _mmd_numpy(X, Y, kernel, unbiased, return_grad)
         return result if not return_grad or grad_Y else (result[0], result[1], None)
-
-    grad_mode = 0 if not return_grad else (2 if grad_Y else 1)
-    value, grad = _mmd_compiled(X, Y, kernel, unbiased, grad_mode)
     if not return_grad:
-        return value
-    n = X.shape[0]
-    return value, grad[:n], (grad[n:] if grad_Y else None)
+        return mmd_and_grad(X, Y, kernel, unbiased, wrt=None)
+    if grad_Y:
+        return mmd_and_grad(X, Y, kernel, unbiased, wrt="both")
+    return (*mmd_and_grad(X, Y, kernel, unbiased, wrt="X"), None)
 
 
-def _mmd_compiled(X, Y, kernel, unbiased, grad_mode):
-    """Run the compiled loops on already-validated float64 inputs.
-
-    The WAE calls this directly in its training step: its encoder samples are
-    checked once per fit, not once per minibatch. Returns ``(value, grad)``
-    with ``grad`` as in :func:`_mmd_loops`.
-    """
-    n = X.shape[0]
-    ZT = np.ascontiguousarray(np.concatenate([X, Y]).T, dtype=np.float64)
-    scales = np.asarray(kernel.scales, dtype=np.float64)
-    n_chunks = max(_MIN_CHUNKS, numba.get_num_threads())
-    N = ZT.shape[1]
-    loops = _mmd_numba_serial if N * (N - 1) // 2 <= _SERIAL_MAX_PAIRS else _mmd_numba
-    value, grad = loops(ZT, n, _KINDS.index(kernel.kind), scales, unbiased, n_chunks, grad_mode)
-    return float(value), grad
+# What each ``wrt`` of mmd_and_grad asks of the loops (their grad_mode).
+_GRAD_MODES = {None: 0, "X": 1, "both": 2}
 
 
 def mmd_and_grad(X, Y, kernel, unbiased=True, wrt="X"):
-    """Unchecked fast path of :func:`mmd` for training steps: MMD² and ∂MMD²/∂X (wrt="X")."""
-    value, grad = _mmd_compiled(X, Y, kernel, unbiased, 1)
-    return value, grad[:X.shape[0]]
+    """MMD² (2.38) and its gradient: the unchecked fast path for training steps.
+
+    The same compiled loops and the same bits as :func:`mmd`, without its input
+    checks, for a caller that has validated its data already -- a WAE step,
+    whose encoder samples come from a network that was checked once per fit.
+    Nothing here converts or checks values: NaN or inf in, NaN out; wrong shapes
+    give a NumPy or numba error. Outside a training loop use :func:`mmd`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), float64 (float32 accepted)
+        Samples of Q, e.g. the encoder samples z of a minibatch; finite.
+    Y : ndarray of shape (m, d), same dtype rules as X
+        Samples of P, e.g. prior draws, treated as constants unless
+        ``wrt="both"``; finite. Needs n, m >= 2 for the unbiased estimator
+        (n, m >= 1 for the biased).
+    kernel : Kernel
+        The kernel (no default here: :func:`mmd` picks ``imq_multiscale(d)``).
+    unbiased : bool
+        U-statistic (True) or V-statistic (False), as in :func:`mmd`.
+    wrt : {"X", "both", None}
+        Which gradients to compute:
+
+        * ``"X"`` (default) -- ∂MMD²/∂X only, what a WAE step needs: pairs within
+          Y then need no gradient and a pair (x_i, y_j) only its x side, which
+          halves the gradient work when m ≈ n;
+        * ``"both"`` -- ∂MMD²/∂X and ∂MMD²/∂Y;
+        * ``None`` -- the value only.
+
+    Returns
+    -------
+    ``wrt="X"``: (value, grad_X); ``wrt="both"``: (value, grad_X, grad_Y);
+    ``wrt=None``: value.
+
+    value : float
+        MMD².
+    grad_X : ndarray of shape (n, d), float64
+        ∂MMD²/∂X.
+    grad_Y : ndarray of shape (m, d), float64
+        ∂MMD²/∂Y.
+
+    Raises
+    ------
+    ValueError
+        If ``wrt`` is not one of "X", "both" or None (the only check made).
+
+    Notes
+    -----
+    X and Y are copied into one (d, n + m) float64 array, one sample per column,
+    which the loops need anyway (their inner loops run over contiguous memory);
+    so any 2-D float arrays work, contiguous or not, and the inputs are never
+    modified. The sums and the gradient formula are written out in
+    :func:`mmd_reference`; the loops in :func:`_mmd_loops`.
+
+    References
+    ----------
+    Gretton, Borgwardt, Rasch, Schölkopf & Smola (2012), A kernel two-sample
+    test, JMLR 13.
+    Tolstikhin, Bousquet, Gelly & Schölkopf (2018), Wasserstein auto-encoders,
+    ICLR, Algorithm 2.
+    """
+    try:
+        grad_mode = _GRAD_MODES[wrt]
+    except (KeyError, TypeError):
+        raise ValueError(f"wrt must be 'X', 'both' or None, got {wrt!r}") from None
+    n, d = X.shape
+    N = n + Y.shape[0]
+    ZT = np.empty((d, N))
+    ZT[:, :n] = X.T
+    ZT[:, n:] = Y.T
+    scales = np.asarray(kernel.scales, dtype=np.float64)
+    if N * (N - 1) // 2 <= _SERIAL_MAX_PAIRS:
+        loops, n_chunks = _mmd_numba_serial, 1
+    else:
+        loops, n_chunks = _mmd_numba, _N_CHUNKS
+    value, grad = loops(ZT, n, _KINDS.index(kernel.kind), scales, bool(unbiased), n_chunks,
+                        grad_mode)
+    value = float(value)
+    if grad_mode == 0:
+        return value
+    if grad_mode == 1:
+        return value, grad
+    return value, grad[:n], grad[n:]
 
 
 def mmd_per_point_and_grad(Z, Y, kernel, unbiased=True):
-    """MMD² between Z[i] and Y[i] for every row i, and ∂/∂Z; Z, Y of shape (n, S, d)."""
-    values = np.empty(Z.shape[0])
-    grad = np.empty_like(Z)
-    for i in range(Z.shape[0]):
-        values[i], grad[i] = mmd_and_grad(np.ascontiguousarray(Z[i]), Y[i], kernel, unbiased)
-    return values, grad
+    """One MMD² per data point and its gradient: the thesis's per-point WAE penalty (2.39), batched.
+
+    For each row i, MMD²(Z[i], Y[i]) between S draws of q(z | x_i) and M prior
+    draws, by (2.38), with its gradient with respect to the S posterior draws.
+    The WAE's per-point mode averages ``values`` over the minibatch. The rows
+    run in parallel in compiled code; this replaces a Python loop of
+    :func:`mmd_and_grad` calls, one per row.
+
+    Like :func:`mmd_and_grad` this is a fast path for training steps: shapes
+    are checked (O(1)), values are not (NaN or inf in, NaN out).
+
+    Parameters
+    ----------
+    Z : ndarray of shape (n, S, d), float64 (float32 accepted)
+        Z[i, s] = μ_i + σ_i ⊙ ε_is, the s-th draw of q(z | x_i).
+    Y : ndarray of shape (n, M, d)
+        Y[i] holds M draws of the prior P_Z for row i (M = S in the thesis).
+    kernel : Kernel
+    unbiased : bool
+        U-statistic (default; needs S, M >= 2) or V-statistic, as in :func:`mmd`.
+
+    Returns
+    -------
+    values : ndarray of shape (n,)
+        values[i] = MMD²(Z[i], Y[i]); not averaged, not multiplied by λ.
+    grad_Z : ndarray of shape (n, S, d), float64
+        grad_Z[i] = ∂values[i]/∂Z[i]; the prior draws get no gradient.
+
+    Raises
+    ------
+    ValueError
+        If Z or Y is not 3-D, their row counts or dimensions differ, or a row
+        has too few draws for the estimator.
+
+    Notes
+    -----
+    Row i's sums are those of :func:`mmd_reference` on (Z[i], Y[i]); the batched
+    NumPy version is :func:`mmd_per_point_reference`. Each row is computed by
+    one thread in a fixed order, so the bits do not depend on the thread
+    count, and a row's result does not depend on the other rows.
+
+    References
+    ----------
+    Gretton, Borgwardt, Rasch, Schölkopf & Smola (2012), A kernel two-sample
+    test, JMLR 13.
+    Tolstikhin, Bousquet, Gelly & Schölkopf (2018), Wasserstein auto-encoders,
+    ICLR.
+    """
+    unbiased = bool(unbiased)
+    if Z.ndim != 3 or Y.ndim != 3 or Z.shape[0] != Y.shape[0] or Z.shape[2] != Y.shape[2] \
+            or min(Z.shape[1], Y.shape[1]) < (2 if unbiased else 1):
+        _check_per_point(Z, Y, unbiased)      # raises, naming the shapes
+    n, S, d = Z.shape
+    N = S + Y.shape[1]
+    ZT = np.empty((n, d, N))
+    ZT[:, :, :S] = Z.transpose(0, 2, 1)
+    ZT[:, :, S:] = Y.transpose(0, 2, 1)
+    scales = np.asarray(kernel.scales, dtype=np.float64)
+    # Always the parallel binding: a per-point batch is n·S² pairs, large enough
+    # that starting the threads costs little.
+    return _per_point_numba(ZT, S, _KINDS.index(kernel.kind), scales, unbiased)

@@ -1,4 +1,4 @@
-"""Tests for minivae.kernels: MMD² (2.38) three ways, its gradient, its kernels.
+"""Tests for minivae.mmd: MMD² (2.38) three ways, its gradient, its kernels.
 
 The compiled loops are checked against the NumPy reference, against the same
 loops run as plain Python (what NUMBA_DISABLE_JIT=1 would run) and against a
@@ -8,27 +8,38 @@ Gradients are checked against central differences.
 
 import json
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from minivae.gradcheck import check_gradients
-from minivae.kernels import (
+from minivae.mmd import (
     WAE_IMQ_FACTORS,
     Kernel,
     _KINDS,
+    _N_CHUNKS,
     _SERIAL_MAX_PAIRS,
+    _exp_nonpositive,
+    _exp_nonpositive_array,
     _mmd_loops,
     _mmd_numba,
     _mmd_numba_serial,
+    _per_point_loops,
+    _per_point_numba,
     gaussian_kernel,
     imq_kernel,
     imq_multiscale,
     kernel_matrix,
     mmd,
+    mmd_and_grad,
+    mmd_per_point_and_grad,
+    mmd_per_point_reference,
     mmd_reference,
 )
 from tests.strategies import normal_array, seeds
@@ -164,40 +175,126 @@ def test_numpy_backend_is_the_reference():
     assert mmd(X, Y, k, return_grad=True, grad_Y=False, backend="numpy")[2] is None
 
 
-def test_result_is_bit_identical_across_thread_counts():
-    # The rows are split over a fixed number of chunks, so the summation
-    # order does not depend on how many threads run them.
-    X, Y = _samples(5, 257, 203, 4)
-    N = len(X) + len(Y)
+@pytest.mark.parametrize("unbiased", [True, False], ids=["unbiased", "biased"])
+@pytest.mark.parametrize("size", [(9, 7, 3), (260, 240, 2)], ids=["serial", "parallel"])
+def test_mmd_and_grad_modes_give_the_bits_of_mmd(size, unbiased):
+    n, m, d = size
+    X, Y = _samples(12, n, m, d)
+    k = KERNELS[2]
+    value, gX, gY = mmd(X, Y, k, unbiased, return_grad=True)
+    X_before, Y_before = X.copy(), Y.copy()
+    both = mmd_and_grad(X, Y, k, unbiased, wrt="both")
+    x_only = mmd_and_grad(X, Y, k, unbiased)              # wrt="X" is the default
+    value_only = mmd_and_grad(X, Y, k, unbiased, wrt=None)
+    assert len(both) == 3 and len(x_only) == 2 and isinstance(value_only, float)
+    assert both[0] == x_only[0] == value_only == value
+    np.testing.assert_array_equal(both[1], gX)
+    np.testing.assert_array_equal(both[2], gY)
+    np.testing.assert_array_equal(x_only[1], gX)
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(Y, Y_before)
+    ref = mmd_reference(X, Y, k, unbiased, return_grad=True)
+    assert _rel_err(x_only[1], ref[1]) < 1e-10
+
+
+def test_mmd_and_grad_takes_strided_and_float32_arrays():
+    X, Y = _samples(13, 10, 8, 3)
+    k = KERNELS[3]
+    expected = mmd_and_grad(X, Y, k)
+    Xf = np.asfortranarray(X)
+    Yw = np.zeros((8, 6))
+    Yw[:, ::2] = Y                                     # a strided view
+    got = mmd_and_grad(Xf, Yw[:, ::2], k)
+    assert got[0] == expected[0]
+    np.testing.assert_array_equal(got[1], expected[1])
+    v32, g32 = mmd_and_grad(X.astype(np.float32), Y.astype(np.float32), k)
+    assert g32.dtype == np.float64
+    ref = mmd_reference(X.astype(np.float32).astype(float), Y.astype(np.float32).astype(float), k,
+                        return_grad=True)
+    assert abs(v32 - ref[0]) < 1e-12 and _rel_err(g32, ref[1]) < 1e-10
+
+
+@pytest.mark.parametrize("wrt", ["x", "Y", "all", 1, True])
+def test_mmd_and_grad_names_a_bad_mode(wrt):
+    X, Y = _samples(14, 4, 4, 2)
+    with pytest.raises(ValueError, match=f"wrt must be 'X', 'both' or None, got {wrt!r}"):
+        mmd_and_grad(X, Y, KERNELS[0], wrt=wrt)
+
+
+# Run in a fresh interpreter per thread count: NUMBA_NUM_THREADS is read once,
+# when numba starts its thread pool. Prints the bits of each result in hex.
+_THREADS_SCRIPT = """
+import hashlib, sys
+import numba, numpy as np
+from minivae.mmd import imq_multiscale, gaussian_kernel, mmd, mmd_and_grad, mmd_per_point_and_grad
+rng = np.random.default_rng(5)
+X, Y = rng.standard_normal((257, 4)), 0.5 + rng.standard_normal((203, 4))
+out = [str(numba.get_num_threads())]
+for k in (imq_multiscale(d_z=4), gaussian_kernel(gamma=0.3)):
+    for unbiased in (True, False):
+        v, gX, gY = mmd(X, Y, k, unbiased, return_grad=True)
+        v1, gX1 = mmd_and_grad(X, Y, k, unbiased, wrt="X")
+        out += [v.hex(), v1.hex()] + [hashlib.sha256(g.tobytes()).hexdigest() for g in (gX, gY, gX1)]
+Z, P = rng.standard_normal((80, 30, 3)), rng.standard_normal((80, 30, 3))
+values, grad_Z = mmd_per_point_and_grad(Z, P, gaussian_kernel(gamma=0.5))
+out += [hashlib.sha256(a.tobytes()).hexdigest() for a in (values, grad_Z)]
+print(" ".join(out))
+"""
+
+
+def _results_at_threads(n_threads_list):
+    root = Path(__file__).resolve().parents[1]
+    procs = []
+    for t in n_threads_list:
+        env = dict(os.environ, NUMBA_NUM_THREADS=str(t), PYTHONPATH=str(root))
+        procs.append(subprocess.Popen([sys.executable, "-c", _THREADS_SCRIPT], cwd=root, env=env,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        results.append(out.split())
+    return results
+
+
+def test_result_is_bit_identical_at_1_2_and_16_threads():
+    # The rows are dealt to a fixed number of chunks, added in a fixed order,
+    # so the summation order does not depend on how many threads run them.
+    X = np.random.default_rng(5).standard_normal((257, 4))
+    N = len(X) + 203
     assert N * (N - 1) // 2 > _SERIAL_MAX_PAIRS      # mmd() takes the parallel path
-    k = KERNELS[4]
-    old = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = mmd(X, Y, k, return_grad=True)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        two = mmd(X, Y, k, return_grad=True)
-    finally:
-        numba.set_num_threads(old)
-    assert one[0] == two[0]
-    np.testing.assert_array_equal(one[1], two[1])
-    np.testing.assert_array_equal(one[2], two[2])
-    ref = mmd_reference(X, Y, k, return_grad=True)
-    assert _rel_err(two[1], ref[1]) < 1e-10 and _rel_err(two[2], ref[2]) < 1e-10
-    value_x, grad_x, _ = mmd(X, Y, k, return_grad=True, grad_Y=False)
-    assert value_x == two[0]
-    np.testing.assert_array_equal(grad_x, two[1])
+    assert _N_CHUNKS >= 16
+    one, two, sixteen = _results_at_threads([1, 2, 16])
+    assert (one[0], two[0], sixteen[0]) == ("1", "2", "16")
+    assert one[1:] == two[1:] == sixteen[1:]
+    # The value-only path and the ∂/∂X-only path repeat the same sums.
+    for r in range(4):
+        v, v1, hX, hY, hX1 = one[1 + 5 * r: 6 + 5 * r]
+        assert v == v1 and hX == hX1 and hX != hY
+    assert len(one) == 1 + 5 * 4 + 2
 
 
 @pytest.mark.parametrize("kernel", [KERNELS[2], KERNELS[4]], ids=["gauss-2scales", "imq-multi"])
 def test_serial_and_parallel_bindings_give_the_same_bits(kernel):
     X, Y = _samples(11, 40, 33, 3)
     for unbiased in (True, False):
-        serial = _run_loops(X, Y, kernel, unbiased, 8, _mmd_numba_serial)
-        parallel = _run_loops(X, Y, kernel, unbiased, 8, _mmd_numba)
+        serial = _run_loops(X, Y, kernel, unbiased, _N_CHUNKS, _mmd_numba_serial)
+        parallel = _run_loops(X, Y, kernel, unbiased, _N_CHUNKS, _mmd_numba)
         assert serial[0] == parallel[0]
         np.testing.assert_array_equal(serial[1], parallel[1])
         np.testing.assert_array_equal(serial[2], parallel[2])
+
+
+def test_serial_and_parallel_bindings_keep_separate_cache_files():
+    # numba files cached machine code by qualified name and argument types, not
+    # by compile options: two bindings of one function would load each other's
+    # code, and the "parallel" one could run serially.
+    try:
+        paths = [f._cache._cache_file._index_path for f in (_mmd_numba, _mmd_numba_serial)]
+    except AttributeError:
+        pytest.skip("numba's cache internals have changed")
+    assert paths[0] != paths[1]
+    assert _mmd_numba_serial.py_func.__code__ is _mmd_loops.__code__
 
 
 def test_value_only_call_of_the_compiled_loops_returns_no_gradient():
@@ -368,7 +465,7 @@ def test_inputs_are_converted():
     (lambda: mmd(np.zeros((0, 2)), np.zeros((1, 2)), unbiased=False), ValueError,
      "X is empty"),
     (lambda: mmd(np.zeros((3, 2)), np.zeros((3, 2)), kernel="imq"), TypeError,
-     "kernel must be a minivae.kernels.Kernel"),
+     "kernel must be a minivae.Kernel"),
     (lambda: mmd(np.zeros((3, 2)), np.zeros((3, 2)), unbiased="yes"), TypeError,
      "unbiased must be True or False"),
     (lambda: mmd(np.zeros((3, 2)), np.zeros((3, 2)), return_grad=True, grad_Y=None), TypeError,
@@ -396,3 +493,139 @@ def test_biased_estimator_accepts_single_samples():
     X, Y = np.array([[0.0, 0.0]]), np.array([[1.0, 1.0]])
     # One point each: V = k(x,x) + k(y,y) − 2k(x,y) = 2 − 2·C/(C + 2) with C = 1.
     assert mmd(X, Y, imq_kernel(1.0), unbiased=False) == pytest.approx(2 - 2 / 3, abs=1e-15)
+
+
+# --------------------------------------------------------------------------
+# Per-point MMD² (the thesis's WAE variant): one MMD² per row, batched
+# --------------------------------------------------------------------------
+
+def _per_point_samples(seed, n, S, M, d):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, S, d)), 0.5 + 1.3 * rng.standard_normal((n, M, d))
+
+
+@pytest.mark.parametrize("unbiased", [True, False], ids=["unbiased", "biased"])
+@pytest.mark.parametrize("kernel", KERNELS, ids=KERNEL_IDS)
+@given(seed=seeds, n=st.integers(1, 6), S=st.integers(2, 9), M=st.integers(2, 9), d=dims)
+@example(seed=0, n=1, S=2, M=2, d=1)
+def test_per_point_matches_its_reference_and_mmd_row_by_row(kernel, unbiased, seed, n, S, M, d):
+    Z, Y = _per_point_samples(seed, n, S, M, d)
+    values, grad_Z = mmd_per_point_and_grad(Z, Y, kernel, unbiased)
+    ref_values, ref_grad = mmd_per_point_reference(Z, Y, kernel, unbiased)
+    assert values.shape == (n,) and grad_Z.shape == (n, S, d)
+    for i in range(n):
+        scale = _value_scale(Z[i], Y[i], kernel, unbiased)
+        assert abs(values[i] - ref_values[i]) <= 1e-10 * scale
+        assert _rel_err(grad_Z[i], ref_grad[i]) < 1e-10
+        # The reference is mmd_reference row by row.
+        row_value, row_grad, _ = mmd_reference(Z[i], Y[i], kernel, unbiased, return_grad=True)
+        assert ref_values[i] == row_value
+        np.testing.assert_array_equal(ref_grad[i], row_grad)
+        # A row is the single-chunk serial loop that mmd_and_grad runs on small problems.
+        fast_value, fast_grad = mmd_and_grad(Z[i], Y[i], kernel, unbiased)
+        assert fast_value == values[i]
+        np.testing.assert_array_equal(fast_grad, grad_Z[i])
+    # The binding and its row loop run as plain Python agree bitwise.
+    ZT = np.ascontiguousarray(np.concatenate([Z, Y], axis=1).transpose(0, 2, 1))
+    args = (ZT, S, _KINDS.index(kernel.kind), np.asarray(kernel.scales), unbiased)
+    for loops in (_per_point_numba, _per_point_loops):
+        other_values, other_grad = loops(*args)
+        np.testing.assert_array_equal(other_values, values)
+        np.testing.assert_array_equal(other_grad, grad_Z)
+
+
+def test_per_point_rows_do_not_depend_on_the_other_rows():
+    Z, Y = _per_point_samples(21, 50, 40, 40, 2)
+    k = KERNELS[1]
+    values, grad_Z = mmd_per_point_and_grad(Z, Y, k)
+    for i in (0, 17, 49):
+        alone_values, alone_grad = mmd_per_point_and_grad(Z[i:i + 1], Y[i:i + 1], k)
+        assert alone_values[0] == values[i]
+        np.testing.assert_array_equal(alone_grad[0], grad_Z[i])
+    ref_values, ref_grad = mmd_per_point_reference(Z, Y, k)
+    np.testing.assert_allclose(values, ref_values, rtol=0, atol=1e-12)
+    assert _rel_err(grad_Z, ref_grad) < 1e-10
+
+
+@pytest.mark.parametrize("unbiased", [True, False], ids=["unbiased", "biased"])
+@pytest.mark.parametrize("kernel", [KERNELS[2], KERNELS[4]], ids=["gauss-2scales", "imq-multi"])
+@given(seed=seeds, n=st.integers(1, 3), S=st.integers(2, 5), d=st.integers(1, 3))
+def test_per_point_gradient_matches_finite_differences(kernel, unbiased, seed, n, S, d):
+    Z, Y = _per_point_samples(seed, n, S, S + 1, d)
+    weights = np.random.default_rng(seed).standard_normal(n)   # so that rows cannot cancel
+
+    def func():
+        values, grad_Z = mmd_per_point_and_grad(Z, Y, kernel, unbiased)
+        return float(weights @ values), {"Z": weights[:, None, None] * grad_Z}
+
+    check_gradients(func, {"Z": Z}).assert_ok(1e-6)
+
+
+def test_per_point_takes_float32_and_strided_draws():
+    Z, Y = _per_point_samples(22, 4, 6, 5, 2)
+    k = KERNELS[3]
+    expected = mmd_per_point_and_grad(Z, Y, k)
+    # (S, n, d) draws, as a WAE lays out ε, viewed as (n, S, d): not contiguous.
+    got = mmd_per_point_and_grad(np.ascontiguousarray(Z.transpose(1, 0, 2)).transpose(1, 0, 2), Y, k)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_array_equal(got[1], expected[1])
+    v32, g32 = mmd_per_point_and_grad(Z.astype(np.float32), Y.astype(np.float32), k)
+    assert v32.dtype == g32.dtype == np.float64
+    np.testing.assert_allclose(v32, expected[0], atol=1e-6)
+
+
+@pytest.mark.parametrize("Z_shape, Y_shape, unbiased, message", [
+    ((3, 4), (3, 4, 2), True, r"Z and Y must be 3-D arrays .*got Z with shape \(3, 4\)"),
+    ((3, 4, 2), (2, 4, 2), True, r"same number of rows and dimensions, got Z with shape \(3, 4, 2\) "
+                                 r"and Y with shape \(2, 4, 2\)"),
+    ((3, 4, 2), (3, 4, 3), True, "same number of rows and dimensions"),
+    ((3, 1, 2), (3, 4, 2), True, r"unbiased MMD² needs at least 2 draws per row, got Z with shape \(3, 1, 2\)"),
+    ((3, 4, 2), (3, 0, 2), False, "biased MMD² needs at least 1 draws per row"),
+])
+def test_per_point_bad_shapes_are_named(Z_shape, Y_shape, unbiased, message):
+    Z, Y = np.zeros(Z_shape), np.ones(Y_shape)
+    for func in (mmd_per_point_and_grad, mmd_per_point_reference):
+        with pytest.raises(ValueError, match=message):
+            func(Z, Y, KERNELS[0], unbiased)
+
+
+# --------------------------------------------------------------------------
+# The vectorisable exp of the Gaussian kernel
+# --------------------------------------------------------------------------
+
+def _ulps_apart(a, b):
+    """Units in the last place between non-negative float64 arrays (0 and subnormals included)."""
+    return np.abs(a.view(np.int64) - b.view(np.int64))
+
+
+def test_exp_nonpositive_is_within_one_ulp_of_np_exp_over_the_whole_range():
+    # Everything −γ r² can be: tiny exponents near 0, the normal range, the
+    # subnormal range below −708.4, underflow to 0 below −745.13, and −inf.
+    x = np.concatenate([
+        -np.logspace(-300, np.log10(800.0), 200_000),
+        np.linspace(-760.0, 0.0, 200_001),
+        np.linspace(-746.0, -707.0, 50_001),
+        [0.0, -0.0, -5e-324, -1e-17, -0.34657359027997264, -0.3465735902799727,
+         -708.3964185322641, -708.3964185322642, -745.1332191019411, -745.1332191019412,
+         -1000.0, -1e300, -np.inf],
+    ])
+    got = np.empty_like(x)
+    _exp_nonpositive_array(x, got)
+    expected = np.exp(x)
+    assert _ulps_apart(got, expected).max() <= 1
+    np.testing.assert_array_equal(got == 0.0, expected == 0.0)
+    assert got[np.argmax(x == 0.0)] == 1.0
+    assert got[-1] == 0.0 and np.all(got >= 0.0)
+    subnormal = (expected > 0) & (expected < np.finfo(float).tiny)
+    assert subnormal.sum() > 10_000 and _ulps_apart(got[subnormal], expected[subnormal]).max() <= 1
+
+
+def test_exp_nonpositive_as_plain_python_agrees_with_the_compiled_version():
+    # Compiled, a·b + c may be one fused multiply-add: the last bit can differ.
+    x = np.array([0.0, -1e-10, -0.5, -1.0, -37.2, -700.0, -720.5, -745.0, -800.0, -np.inf])
+    compiled = np.empty_like(x)
+    _exp_nonpositive_array(x, compiled)
+    plain = np.array([_exp_nonpositive(v) for v in x])
+    assert _ulps_apart(plain, compiled).max() <= 1
+    assert _ulps_apart(plain, np.exp(x)).max() <= 1
+    assert plain[0] == 1.0 and plain[-2] == plain[-1] == 0.0
