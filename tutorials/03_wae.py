@@ -551,7 +551,7 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 # %% [markdown]
 # ## What you should see
 #
-# Numbers from a full run (`python tutorials/03_wae.py`, 2 CPU cores: about 40 s on a
+# Numbers from a full run (`python tutorials/03_wae.py`, 2 CPU cores: 20–40 s on a
 # quiet machine, 5 minutes on a busy one; the fast mode prints the same lines with smaller
 # settings in a quarter of the time). Every number except the timings is the same with
 # one numba thread or two.
@@ -569,8 +569,8 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 #   aggregate mode: σ(x) ≈ 0.013, std of μ(x) 0.95–1.03, reconstruction error
 #   0.001–0.003, MMD²(codes, prior) between −0.0005 and −0.0001; per-point mode:
 #   two runs with std of μ(x) ≈ 0.2, one with σ(x) ≈ 2.7 and std of μ(x) 8.2
-#   along one direction, MMD²(codes, prior) 0.25–0.30, and 2.3–3.7 s per run
-#   against 0.2 s.
+#   along one direction, MMD²(codes, prior) 0.25–0.30, and 0.6–0.7 s per run
+#   against 0.1 s.
 # * **Section 5** (`03_wae_toy_sets.png`): samples and data overlap on all four
 #   sets. Sample mean and covariance against the truth: N(5, 3): 5.06 and 2.75;
 #   N((3, 5), I): (3.00, 5.00) and [[0.98, 0.08], [0.08, 0.93]]; the linear set:
@@ -589,13 +589,14 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 #   the codes of each cluster sit on "their" prior component. The three restarts
 #   all succeeded here (final losses −0.99, −1.00, −0.96). Over eight further
 #   seeds, 7/8 single runs with the chosen settings were good (the failure:
-#   20.1 % in the gap, final loss +1.34 against −0.81 to −1.04 for the good
+#   20.4 % in the gap, final loss +1.25 against −0.81 to −1.04 for the good
 #   runs), and 5/8 with the first-try settings (prior at (0, ±2), lr 5e-3;
 #   the failures 23–26 % in the gap).
 # * **Section 7.** One epoch, same architecture: two-cluster set (2-16-2,
-#   batch 100) VAE 4.5 ms, WAE 6.1 ms, ratio 1.35; KDD-sized (34-30-10,
-#   sigmoid, batch 100, 10,000 rows) VAE 33.1 ms, WAE 45.4 ms, ratio 1.37.
-#   On these small networks the MMD adds about a third to one VAE epoch.
+#   batch 100) VAE 4.0 ms, WAE 5.2 ms, ratio 1.29; KDD-sized (34-30-10,
+#   sigmoid, batch 100, 10,000 rows) VAE 18.7 ms, WAE 27.0 ms, ratio 1.44
+#   (1.35 and 1.37 in another run). On these small networks the MMD adds a third
+#   to a half to one VAE epoch.
 #   Timings vary with the machine's load, and more than that: with more numba
 #   threads than free cores the parallel MMD loops wait for each other, and on a
 #   machine busy with other jobs we measured ratios of 2 with one thread
