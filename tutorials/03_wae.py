@@ -484,7 +484,7 @@ axes[2].scatter(prior_draws[:n_plot, 0], prior_draws[:n_plot, 1], s=2, alpha=0.5
                 label="prior draws from P_Z")
 axes[2].set_aspect("equal", adjustable="datalim")
 axes[2].set(xlabel="z₁", ylabel="z₂", title="Fig. 2.13, WAE latent space: codes and prior")
-axes[2].legend(loc="lower right", fontsize="small", markerscale=3)
+axes[2].legend(loc="center", fontsize="small", markerscale=3)  # between the components
 fig.tight_layout()
 fig.savefig(OUT / "03_wae_two_clusters.png", dpi=100)
 plt.show()
