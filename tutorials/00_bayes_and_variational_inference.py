@@ -31,14 +31,11 @@
 import os
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy import integrate, stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy import integrate, stats  # noqa: E402
-
-from minivae.bayes import (  # noqa: E402
+from minivae.bayes import (
     BayesianLinearRegression,
     design_matrix,
     fit_normal_gamma_adam,
@@ -114,13 +111,14 @@ fig, axes = plt.subplots(2, 2, figsize=(9, 6), sharex=True, sharey=True)
 for ax, M in zip(axes.ravel(), orders):
     ax.plot(x_grid, np.sin(x_grid), color="tab:green", lw=1, label="sin(x)")
     ax.plot(x_grid, polynomial_features(x_grid, M) @ fits[M][shown], color="tab:red", label=f"M = {M}")
-    ax.plot(x_train, t_train, "o", mfc="none", color="tab:blue")
+    ax.plot(x_train, t_train, "o", mfc="none", color="tab:blue", label="data t")
     ax.set_ylim(-1.7, 1.7)
+    ax.set(xlabel="x", ylabel="t", title=f"Fig. 1.1: M = {M}")
     ax.legend(loc="upper right", fontsize=8)
-fig.suptitle("Fig. 1.1: least-squares polynomials of order M (1.12-1.13), noise std 0.2")
+fig.suptitle("Fig. 1.1: least-squares polynomials of order M (1.12–1.13), noise std 0.2")
 fig.tight_layout()
 fig.savefig(OUT / "00_fig1_1_polynomial_fits.png", dpi=120)
-plt.close(fig)
+plt.show()
 
 # %% [markdown]
 # M = 1 and 2 cannot bend enough (under-fitting: both errors large); M = 3 follows the sine;
@@ -164,19 +162,20 @@ ax1.plot(x_grid, polynomial_features(x_grid, 8) @ fits[8][shown], color="tab:red
          label="M = 8, λ = 0")
 ax1.plot(x_grid, polynomial_features(x_grid, 8) @ w_ridge, color="tab:red",
          label=f"M = 8, ln λ = {log_lams[best]:.1f}")
-ax1.plot(x_train, t_train, "o", mfc="none", color="tab:blue")
+ax1.plot(x_train, t_train, "o", mfc="none", color="tab:blue", label="data t")
 ax1.set_ylim(-1.7, 1.7)
+ax1.set(xlabel="x", ylabel="t", title="ridge regression (1.14), shown draw")
 ax1.legend(fontsize=8)
-ax1.set_title("ridge regression (1.14)")
 ax2.plot(log_lams, ridge_median, label="M = 8 with ridge")
 ax2.axhline(np.median(err_truth[3]), color="tab:gray", ls="--", label="M = 3, λ = 0")
 ax2.axvline(log_lams[best], color="gray", ls=":")
 ax2.set_xlabel("ln λ")
 ax2.set_ylabel(f"median RMS to sin(x) over {n_repeats} draws")
+ax2.set_title("choosing λ (1.14)")
 ax2.legend(fontsize=8)
 fig.tight_layout()
 fig.savefig(OUT / "00_ridge.png", dpi=120)
-plt.close(fig)
+plt.show()
 
 # %% [markdown]
 # ## 3. Bayesian linear regression (1.15–1.28)
@@ -224,17 +223,18 @@ for ax, N in zip(axes.ravel(), [0, 1, 2, 4, 9, 25]):
         curves = blr.sample_weights(n_curves, random_state=rng)
     print(f"{N:3d}   {std.mean():19.4f}   {std.max():18.4f}")
     ax.fill_between(x_grid, mean - 2 * std, mean + 2 * std, color="tab:red", alpha=0.2, label="±2 predictive std")
-    ax.plot(x_grid, Phi_grid @ curves.T, color="tab:gray", lw=0.7, alpha=0.8)
+    draws = ax.plot(x_grid, Phi_grid @ curves.T, color="tab:gray", lw=0.7, alpha=0.8)
+    draws[0].set_label("prior draws of w" if N == 0 else "posterior draws of w")
     ax.plot(x_grid, mean, color="tab:red", label="predictive mean")
     ax.plot(x_grid, np.sin(x_grid), color="tab:green", lw=1, ls="--", label="sin(x)")
-    ax.plot(x_stream[:N], t_stream[:N], "o", mfc="none", color="tab:blue")
-    ax.set_title(f"N = {N}")
-    ax.set_ylim(-2.5, 2.5)
-axes[0, 0].legend(fontsize=7, loc="lower left")
-fig.suptitle("Bayesian linear regression, sigmoid basis: predictive mean, ±2 std, posterior draws of w")
+    ax.plot(x_stream[:N], t_stream[:N], "o", mfc="none", color="tab:blue", label=f"{N} data points")
+    stage = "the prior (1.21)" if N == 0 else "posterior (1.26–1.27)"
+    ax.set(xlabel="x", ylabel="t", title=f"N = {N}: {stage}", ylim=(-3.6, 2.5))
+    ax.legend(fontsize=6, loc="lower center", ncol=3, handlelength=1.5, columnspacing=0.8)
+fig.suptitle("Bayesian linear regression, sigmoid basis: predictive mean, ±2 std, draws of w")
 fig.tight_layout()
 fig.savefig(OUT / "00_bayesian_regression_bands.png", dpi=120)
-plt.close(fig)
+plt.show()
 
 # %% [markdown]
 # **MAP = ridge (1.28).** ln p(w | t) = −β/2 ‖t − Φw‖² − α/2 ‖w‖² + const, which is −β times
@@ -310,14 +310,15 @@ fig, ax = plt.subplots(figsize=(6, 3.8))
 for S in [0.1, S_post, 2.0]:
     ax.plot(m_hats, normal_mean_elbo(m_hats, S, d_obs, alpha_fixed), label=f"L(q), S = {S:g}")
 ax.axhline(log_p, color="k", ls="--", lw=1, label="ln p(d)")
-ax.plot([m_post], [log_p], "k*", ms=10)
+ax.plot([m_post], [log_p], "k*", ms=10, label="q = p(m | d)")
 ax.set_ylim(log_p - 8, log_p + 1)
 ax.set_xlabel("m̂")
+ax.set_ylabel("L(q) for q(m) = N(m̂, S)")
 ax.legend(fontsize=8)
-ax.set_title("ELBO of N(m̂, S) never exceeds ln p(d); touches it at p(m|d)")
+ax.set_title("(2.9): L(q) never exceeds ln p(d); touches it at p(m | d)", fontsize=10)
 fig.tight_layout()
 fig.savefig(OUT / "00_elbo_bound.png", dpi=120)
-plt.close(fig)
+plt.show()
 
 # %% [markdown]
 # ## 5. The Normal–Gamma example (2.12–2.24)
@@ -368,10 +369,10 @@ ax.set_xscale("symlog", linthresh=10)
 ax.set_xlabel("iteration")
 ax.set_ylabel("L* − L")
 ax.legend()
-ax.set_title("Normal–Gamma ELBO: distance to the optimum")
+ax.set_title("Normal–Gamma ELBO (2.22): distance to the optimum", fontsize=10)
 fig.tight_layout()
 fig.savefig(OUT / "00_normal_gamma_convergence.png", dpi=120)
-plt.close(fig)
+plt.show()
 
 # %% [markdown]
 # **The limit γ0 = δ0 → 0.** The CAVI fixed point with γ0 = δ0 = 0 can be solved by hand:
@@ -431,24 +432,27 @@ var_exact = sum(integrate.quad(lambda m: (m - mean_exact) ** 2 * unnormalised_po
 print(f"exact p(m | d): mean {mean_exact:.4f}, variance {var_exact:.4f};  q(m): mean {cavi.m_hat:.4f}, "
       f"variance {cavi.S:.4f}")
 
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-for a in [1.0 / 24.0, 0.25, 1.0, 2.0]:
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+# q(m) is drawn first as a wide pale band, so the α = 1/24 curve, which coincides with
+# it, stays visible as a thin line running along the middle of the band.
+ax1.plot(m_axis, q_m, color="0.7", lw=7, solid_capstyle="butt", label="q(m) = N(4.8, 0.96) (wide grey)")
+for a, colour in [(1.0 / 24.0, "k"), (0.25, "tab:blue"), (1.0, "tab:orange"), (2.0, "tab:green")]:
     mp, Sp = normal_mean_posterior(d_obs, a)
-    extra = " = E_q[α], under q" if a == 1.0 / 24.0 else ""
-    ax1.plot(m_axis, stats.norm.pdf(m_axis, mp, np.sqrt(Sp)), label=f"p(m | d, α = {a:.3g}{extra})")
-ax1.plot(m_axis, q_m, "k--", lw=2, label="q(m) = N(4.8, 0.96)")
-ax1.set_xlabel("m")
-ax1.set_ylim(0, 0.8)
+    name = "1/24 = E_q[α], on q" if a == 1.0 / 24.0 else f"{a:g}"
+    ax1.plot(m_axis, stats.norm.pdf(m_axis, mp, np.sqrt(Sp)), color=colour, lw=1.3,
+             label=f"p(m | d, α = {name})")
+ax1.set(xlabel="m", ylabel="density", ylim=(0, 0.8))
 ax1.legend(fontsize=8)
 ax1.set_title("Fig. 2.1: q(m) and p(m | d = 5, α)")
-ax2.plot(m_axis, unnormalised_posterior(m_axis) / Z, color="tab:purple", label="exact p(m | d)")
-ax2.plot(m_axis, q_m, "k--", lw=2, label="q(m)")
-ax2.set_xlabel("m")
+# Two thin lines here: the small difference in width between them is the point.
+ax2.plot(m_axis, unnormalised_posterior(m_axis) / Z, color="tab:purple", lw=2, label="exact p(m | d)")
+ax2.plot(m_axis, q_m, "k--", lw=1.3, label="q(m) = N(4.8, 0.96)")
+ax2.set(xlabel="m", ylabel="density")
 ax2.legend(fontsize=8)
-ax2.set_title("mean-field q(m) vs the exact marginal posterior")
+ax2.set_title("beyond Fig. 2.1: q(m) against the exact p(m | d)")
 fig.tight_layout()
 fig.savefig(OUT / "00_fig2_1_q_vs_p.png", dpi=120)
-plt.close(fig)
+plt.show()
 print(f"figures written to {OUT}")
 
 # %% [markdown]
@@ -485,3 +489,19 @@ print(f"figures written to {OUT}")
 #   curve. Against the exact marginal posterior (mean 4.7786, variance 1.0581) the
 #   mean-field q(m) has nearly the right mean (4.8) and a smaller variance (0.96): the
 #   familiar tendency of KL(q ‖ p) to under-cover the posterior.
+
+# %% [markdown]
+# ## Exercises
+#
+# Write one CAVI sweep of section 5 yourself — the updates of q(α) and then of q(m),
+# (2.12–2.24) — and let the package check it against its own update on random and
+# awkward inputs (a shell in the repository, with minivae installed):
+#
+# ```
+# minivae exercise start normal_gamma_cavi_sweep -o my_normal_gamma_cavi_sweep.py
+# minivae exercise check my_normal_gamma_cavi_sweep.py
+# ```
+#
+# `start` writes a skeleton with the equation, the signature and the docstring; `check`
+# reports the first failing case with a hint, or "not done yet". `minivae exercise list`
+# shows every exercise; `docs/exercises.md` explains the reports.

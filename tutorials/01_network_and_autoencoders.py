@@ -32,19 +32,17 @@ import os
 import time
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy.linalg import subspace_angles
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from scipy.linalg import subspace_angles  # noqa: E402
-
-from minivae.datasets import bars  # noqa: E402
-from minivae.gradcheck import check_gradients  # noqa: E402
-from minivae.losses import contractive_penalty, gaussian_nll  # noqa: E402
-from minivae.models import Autoencoder  # noqa: E402
-from minivae.nn import ACTIVATIONS, MLP  # noqa: E402
-from minivae.optim import SGD, Adam  # noqa: E402
+from minivae.datasets import bars
+from minivae.gradcheck import check_gradients
+from minivae.losses import contractive_penalty, gaussian_nll
+from minivae.models import Autoencoder
+from minivae.nn import ACTIVATIONS, MLP
+from minivae.optim import SGD, Adam
+from minivae.plotting import image_grid
 
 FAST = os.environ.get("MINIVAE_FAST") == "1"
 OUT = Path(os.environ.get("MINIVAE_OUTPUT", "figures"))
@@ -264,7 +262,7 @@ for name, c in curves.items():
     axes[0].plot(steps, c, label=f"{name} (lr {best_lr[name]:g})")
 axes[0].axhline(0.005, color="k", ls=":", lw=1, label="noise floor ½σ²")
 axes[0].set(xscale="log", yscale="log", xlabel="step", ylabel="½ mean (y − t)² on all data",
-            title="Same net, same minibatches, best lr each")
+            title="(1.33), (1.38–1.39), Adam: same net and minibatches, best lr each")
 axes[0].legend(fontsize=8)
 grid = np.linspace(-np.pi, np.pi, 200)[:, None]
 axes[1].scatter(x_reg[:, 0], t_reg[:, 0], s=6, c="0.6", label="data")
@@ -275,7 +273,7 @@ axes[1].set(xlabel="x", ylabel="t", title="fits after training")
 axes[1].legend(fontsize=8)
 fig.tight_layout()
 fig.savefig(OUT / "01_optimizers.png", dpi=100)
-plt.close(fig)
+plt.show()
 
 # %% [markdown]
 # ## 3. A linear autoencoder learns the PCA subspace
@@ -330,20 +328,23 @@ print("W_dᵀW_d (not the identity):\n", np.round(W_d.T @ W_d, 3))
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-axes[0].bar(np.arange(1, d_pca + 1), s_pca / np.sqrt(n_pca),
-            color=["C0"] * k + ["0.6"] * (d_pca - k))
+index = np.arange(1, d_pca + 1)
+axes[0].bar(index[:k], s_pca[:k] / np.sqrt(n_pca), color="C0", label=f"top k = {k}: kept by the AE")
+axes[0].bar(index[k:], s_pca[k:] / np.sqrt(n_pca), color="0.6", label="the rest")
 axes[0].set(xlabel="index", ylabel="singular value / √n",
-            title="spectrum of centred X: gap after k = 3")
-axes[1].plot(epoch_marks, angles, "o-")
+            title="[F 1.3.2] spectrum of centred X: gap after k = 3")
+axes[0].legend(fontsize=8)
+axes[1].plot(epoch_marks, angles, "o-", label="one training run (same seed)")
 axes[1].set(xscale="log", yscale="log", xlabel="epochs", ylabel="largest principal angle (rad)",
-            title="decoder span → top-3 PCA subspace")
+            title="[F 1.3.2] decoder span → top-3 PCA subspace")
+axes[1].legend(fontsize=8)
 im = axes[2].imshow(cos, vmin=0, vmax=1, cmap="viridis")
 axes[2].set(xticks=range(k), yticks=range(k), xlabel="principal direction j",
             ylabel="decoder column i", title="|cos| column vs PC: same span, mixed basis")
-fig.colorbar(im, ax=axes[2])
+fig.colorbar(im, ax=axes[2], label="|cos(column i, PC j)|")
 fig.tight_layout()
 fig.savefig(OUT / "01_linear_ae_pca.png", dpi=100)
-plt.close(fig)
+plt.show()
 
 # %% [markdown]
 # ## 4. Sparse, denoising and contractive autoencoders on bar images
@@ -404,42 +405,33 @@ for label, model in [("plain ", plain_ae), ("sparse", sparse_ae)]:
           f"mean feature-bar cosine {cos_bar:.3f}, bars found (cosine > 0.7) {n_distinct}/16")
 
 
-def mosaic(images, n_cols):
-    """Tile flattened size×size images into one array, one NaN pixel between tiles.
-
-    One imshow of a mosaic draws much faster than one axes per image.
-    """
-    n_rows = -(-len(images) // n_cols)
-    step = size + 1
-    canvas = np.full((n_rows * step - 1, n_cols * step - 1), np.nan)
-    for j, image in enumerate(images):
-        r, c = divmod(j, n_cols)
-        canvas[r * step:r * step + size, c * step:c * step + size] = image.reshape(size, size)
-    return canvas
-
-
 def show_images(ax, images, n_cols, title, features=False):
-    """Plot images (pixels in [0, 1], black = 1) or features (each scaled to its own max |w|)."""
+    """Plot images (pixels in [0, 1], black = 1) or features (each scaled to its own max |w|).
+
+    `minivae.plotting.image_grid` tiles them into one picture (one imshow draws much faster
+    than one axes per image); grey lines separate the tiles.
+    """
     if features:
         images = images / np.abs(images).max(axis=1, keepdims=True)
         cmap, vmin = plt.get_cmap("RdBu_r").with_extremes(bad="0.45"), -1.0
     else:
         cmap, vmin = plt.get_cmap("gray_r").with_extremes(bad="0.45"), 0.0
-    ax.imshow(mosaic(images, n_cols), cmap=cmap, vmin=vmin, vmax=1.0)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    image_grid(ax, images, (size, size), n_cols=n_cols, cmap=cmap)
+    ax.images[-1].set_clim(vmin, 1.0)
+    ax.figure.colorbar(ax.images[-1], ax=ax, fraction=0.02, pad=0.01,
+                       label="w / max |w|" if features else "pixel")
     ax.set_title(title, fontsize=9, loc="left")
 
 
 fig, axes = plt.subplots(3, 1, figsize=(12, 3.8))
-show_images(axes[0], X_bars[:2 * size], 2 * size, "training images")
+show_images(axes[0], X_bars[:2 * size], 2 * size, "training images (8×8 bars)")
 show_images(axes[1], plain_ae.params_["encoder.0.W"], 2 * size,
-            "plain AE features (rows of encoder.0.W; red > 0, blue < 0)", features=True)
+            "[F 1.1] plain AE features (rows of encoder.0.W; red > 0, blue < 0)", features=True)
 show_images(axes[2], sparse_ae.params_["encoder.0.W"], 2 * size,
-            "sparse AE features (p = 0.05, weight 3)", features=True)
+            "[F 1.5] sparse AE features (p = 0.05, weight 3)", features=True)
 fig.tight_layout()
 fig.savefig(OUT / "01_sparse_features.png", dpi=100)
-plt.close(fig)
+plt.show()
 
 # %% [markdown]
 # **Denoising AE** [F 1.6–1.7] (Vincent et al. 2008). Train on
@@ -467,15 +459,17 @@ for label, model in [("plain AE", plain_wide), ("denoising AE", denoising_ae)]:
 print(f"noisy input vs clean image: {err['noisy input itself']:.3f}")
 
 n_show = 10
-rows = [("noisy input", X_test_noisy), ("plain AE output", plain_wide.reconstruct(X_test_noisy)),
-        ("denoising AE output", denoising_ae.reconstruct(X_test_noisy)), ("clean", X_test)]
+rows = [("noisy input x + 0.5 ε", X_test_noisy),
+        ("plain AE output", plain_wide.reconstruct(X_test_noisy)),
+        ("[F 1.6–1.7] denoising AE output", denoising_ae.reconstruct(X_test_noisy)),
+        ("clean x", X_test)]
 fig, axes = plt.subplots(4, 1, figsize=(8, 4.6))
 for ax, (label, images) in zip(axes, rows):
     # Noisy pixels fall outside [0, 1]; the colour map clips them to white/black.
     show_images(ax, images[:n_show], n_show, label)
 fig.tight_layout()
 fig.savefig(OUT / "01_denoising.png", dpi=100)
-plt.close(fig)
+plt.show()
 
 # %% [markdown]
 # **Contractive AE** (Rifai et al. 2011; [F 1.3.8]). Penalise the Jacobian of
@@ -520,13 +514,13 @@ fig, (ax_pen, ax_feat) = plt.subplots(1, 2, figsize=(12, 3.6), width_ratios=[1, 
 ax_pen.plot(np.arange(1, ae_epochs + 1), contractive_ae.history_["contractive"],
             label=f"contractive AE (λ = {lam})")
 ax_pen.axhline(plain_penalty, color="C1", ls="--", label="plain AE after training")
-ax_pen.set(xlabel="epoch", ylabel="mean ‖∂h/∂x‖_F² (training data)", title="contractive penalty")
+ax_pen.set(xlabel="epoch", ylabel="mean ‖∂h/∂x‖_F² (training data)", title="[F 1.3.8] contractive penalty")
 ax_pen.legend(fontsize=8)
-show_images(ax_feat, contractive_ae.params_["encoder.0.W"], size, "contractive AE features",
+show_images(ax_feat, contractive_ae.params_["encoder.0.W"], size, "[F 1.3.8] contractive AE features",
             features=True)
 fig.tight_layout()
 fig.savefig(OUT / "01_contractive.png", dpi=100)
-plt.close(fig)
+plt.show()
 
 print(f"\ntotal time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 
@@ -582,7 +576,8 @@ print(f"\ntotal time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 # speckles and half-bars where the noise was strong; the denoising AE's
 # outputs are mostly clean bars, with a few mistakes left where the noise hid
 # a bar (third image) or faked part of one (fifth). On clean input both are almost perfect
-# (0.0001 and 0.0003): the plain AE learned something close to copying.
+# (0.0003 for the plain AE, 0.0001 for the denoising one): the plain AE learned something
+# close to copying.
 #
 # **Contractive AE** (`01_contractive.png`). The formula
 # Σ_j (h_j(1 − h_j))² Σ_i W_ji² and the finite-difference Jacobian agree to
@@ -603,3 +598,33 @@ print(f"\ntotal time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 # `minivae.models.Autoencoder` (`step`). The table in
 # `tutorials/README.md` maps each equation to its function; `docs/equations.md`
 # writes them out.
+
+# %% [markdown]
+# ## Exercises
+#
+# Write the backward passes of this tutorial yourself and let the package check them
+# against finite differences and its own implementation (a shell in the repository, with
+# minivae installed):
+#
+# * `sigmoid_backward`: h′ of the sigmoid inside (1.36);
+# * `swish_backward`: swish with a trainable β, ∂h/∂a and ∂h/∂β (1.36);
+# * `dense_backward`: a dense sigmoid layer, δ, ∂L/∂W, ∂L/∂b and ∂L/∂x (1.36–1.37);
+# * `adam_step`: one step of Adam as in section 2 (Kingma & Ba 2015);
+# * `sparsity_penalty`: the sparse AE's Σ_i KL(p ‖ p̂_i) and its gradient [F 1.5].
+#
+# ```
+# minivae exercise start sigmoid_backward -o my_sigmoid_backward.py
+# minivae exercise check my_sigmoid_backward.py
+# minivae exercise start swish_backward -o my_swish_backward.py
+# minivae exercise check my_swish_backward.py
+# minivae exercise start dense_backward -o my_dense_backward.py
+# minivae exercise check my_dense_backward.py
+# minivae exercise start adam_step -o my_adam_step.py
+# minivae exercise check my_adam_step.py
+# minivae exercise start sparsity_penalty -o my_sparsity_penalty.py
+# minivae exercise check my_sparsity_penalty.py
+# ```
+#
+# `start` writes a skeleton with the equation, the signature and the docstring; `check`
+# reports the first failing case with a hint, or "not done yet". `minivae exercise list`
+# shows every exercise; `docs/exercises.md` explains the reports.

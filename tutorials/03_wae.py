@@ -35,18 +35,15 @@ import os
 import time
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from minivae import datasets  # noqa: E402
-from minivae.demo import gap_fraction  # noqa: E402
-from minivae.mmd import gaussian_kernel, imq_multiscale, mmd, mmd_reference  # noqa: E402
-from minivae.models import VAE, WAE  # noqa: E402
-from minivae.plotting import scatter_compare  # noqa: E402
-from minivae.priors import GaussianMixture  # noqa: E402
+from minivae import datasets, preprocessing
+from minivae.demo import gap_fraction
+from minivae.mmd import gaussian_kernel, imq_multiscale, mmd, mmd_reference
+from minivae.models import VAE, WAE
+from minivae.plotting import scatter_compare
+from minivae.priors import GaussianMixture
 
 FAST = os.environ.get("MINIVAE_FAST") == "1"
 OUT = Path(os.environ.get("MINIVAE_OUTPUT", "figures"))
@@ -199,9 +196,9 @@ print(f"{'':28s}" + "".join(f"{x:10.2e}" for x in 2 * r / (1 + r**2) ** 2) + "  
 # r = 5 (|dk/dr| ≈ 2e-5), while IMQ still pulls at r = 10. The thesis's
 # γ = 0.01 pulls at every distance — but near 0 it is so flat that it can barely
 # tell N(0, I) from N(0, 0.5² I). Below, the toy data are therefore standardised
-# (each column to mean 0 and variance 1, and the samples mapped back), so that
-# the codes start near the prior, and the Gaussian runs use γ = 0.5, h = 1: the
-# scale of the N(0, I) prior itself.
+# (each column to mean 0 and variance 1 by `minivae.preprocessing.Standardizer`, and the
+# samples mapped back with its `inverse_transform`), so that the codes start near the
+# prior, and the Gaussian runs use γ = 0.5, h = 1: the scale of the N(0, I) prior itself.
 #
 # ## 4. Aggregate versus per-point MMD ((2.37) against (2.39))
 #
@@ -249,21 +246,17 @@ for label, (mu_e, sig_e) in encoders.items():
 # MMD²({z_n}, prior draws) over all 1,000 inputs, whatever the training penalty was.
 
 # %%
-def standardize(X):
-    """Column means and standard deviations, and the standardised copy of X."""
-    m, s = X.mean(axis=0), X.std(axis=0)
-    return m, s, (X - m) / s
-
-
-m_n2, s_n2, Xs_n2 = standardize(datasets.normal_2d(1000, random_state=rng))
+Xs_n2 = preprocessing.Standardizer().fit_transform(datasets.normal_2d(1000, random_state=rng))
 k_h1 = gaussian_kernel(bandwidth=1.0)          # γ = 0.5
 mode_epochs = 10 if FAST else 60
 mode_seeds = rng.integers(0, 2**31, size=1 if FAST else 3)
 for mode in ("aggregate", "per_point"):
     for run, seed in enumerate(mode_seeds):
         t0 = time.perf_counter()
+        # Aggregate mode: one code per input, as in the WAE paper; per point: n_mc codes of each input.
+        n_mc = (20 if FAST else 50) if mode == "per_point" else 1
         model = WAE(n_latent=2, hidden_sizes=(8,), sigma2=0.05, kernel=k_h1, lam=10.0, mmd_mode=mode,
-                    n_mc=20 if FAST else 50, lr=5e-3, batch_size=50, n_epochs=mode_epochs,
+                    n_mc=n_mc, lr=5e-3, batch_size=50, n_epochs=mode_epochs,
                     random_state=int(seed)).fit(Xs_n2)
         mu_m, log_sigma_m = model.encode(Xs_n2)
         z_all = mu_m + np.exp(log_sigma_m) * rng.standard_normal(mu_m.shape)
@@ -340,15 +333,17 @@ def best_of(n_restarts, make_and_fit):
 
 
 n_restarts = 2 if FAST else 3
+fig_number = {"normal_1d": "2.9", "normal_2d": "2.10", "linear_2d": "2.11", "banana": "2.12"}
 fig, axes = plt.subplots(1, 4, figsize=(18, 4.5))
 for ax, (name, kwargs) in zip(axes, toy.items()):
     X_toy = getattr(datasets, name)(1000, random_state=rng)
-    m_toy, s_toy, Xs_toy = standardize(X_toy)
+    scaler = preprocessing.Standardizer().fit(X_toy)
+    Xs_toy = scaler.transform(X_toy)
     t0 = time.perf_counter()
     model, losses = best_of(n_restarts, lambda: WAE(sigma2=0.05, lam=10.0, batch_size=50,
                                                     n_epochs=toy_epochs, random_state=rng,
                                                     **kwargs).fit(Xs_toy))
-    S = model.sample(5000, random_state=rng) * s_toy + m_toy
+    S = scaler.inverse_transform(model.sample(5000, random_state=rng))
     mean_true, cov_true = truth[name]
     kern = "IMQ multi-scale" if kwargs["kernel"] == "imq" else "Gaussian h = 1"
     enc = "deterministic" if kwargs["deterministic"] else "stochastic"
@@ -356,10 +351,14 @@ for ax, (name, kwargs) in zip(axes, toy.items()):
           f"restarts {np.round(losses, 3).tolist()}; {time.perf_counter() - t0:.1f} s]")
     print(f"   sample mean {S.mean(axis=0)}  truth {mean_true}")
     print(f"   sample cov  {np.round(np.atleast_2d(np.cov(S.T)), 2).tolist()}  truth {cov_true.tolist()}")
-    scatter_compare(ax, X_toy, S[:1000], f"{name}: data vs WAE samples")
+    scatter_compare(ax, X_toy, S[:1000], f"Fig. {fig_number[name]}: {name}", labels=("data", "WAE samples"))
+    if X_toy.shape[1] == 1:
+        ax.set(xlabel="x", ylabel="density")
+    else:
+        ax.set(xlabel="x₁", ylabel="x₂")
 fig.tight_layout()
 fig.savefig(OUT / "03_wae_toy_sets.png", dpi=100)
-plt.close(fig)
+plt.show()
 
 # %% [markdown]
 # For comparison, the thesis's Gaussian kernel γ = 0.01 (h² = 50) in place of
@@ -368,11 +367,12 @@ plt.close(fig)
 # the samples is off:
 
 # %%
-m_chk, s_chk, Xs_chk = standardize(datasets.normal_2d(1000, random_state=rng))
+scaler_chk = preprocessing.Standardizer()
+Xs_chk = scaler_chk.fit_transform(datasets.normal_2d(1000, random_state=rng))
 thesis_gamma = WAE(n_latent=2, hidden_sizes=(8,), sigma2=0.05, kernel=k_thesis, lam=10.0,
                    deterministic=True, lr=5e-3, batch_size=50, n_epochs=toy_epochs,
                    random_state=rng).fit(Xs_chk)
-S_check = thesis_gamma.sample(5000, random_state=rng) * s_chk + m_chk
+S_check = scaler_chk.inverse_transform(thesis_gamma.sample(5000, random_state=rng))
 print(f"gamma = 0.01: sample mean {S_check.mean(axis=0)}, sample cov {np.round(np.cov(S_check.T), 2).tolist()} "
       f"(truth (3, 5) and I)")
 
@@ -459,21 +459,35 @@ print(f"share of samples in the upper cluster (y > 7): VAE {np.mean(S_vae[:, 1] 
 # %%
 codes = wae2.transform(X2)
 prior_draws = mixture.sample(3000, random_state=rng)
-fig, axes = plt.subplots(1, 3, figsize=(16, 5))
-scatter_compare(axes[0], X2, S_vae, f"VAE: {100 * gaps['VAE samples']:.0f} % of samples in the gap")
-scatter_compare(axes[1], X2, S_wae, f"WAE, mixture prior: {100 * gaps['WAE samples']:.1f} % in the gap")
-for ax in axes[:2]:
-    ax.axhspan(3, 7, color="grey", alpha=0.15)
-axes[2].scatter(prior_draws[:, 0], prior_draws[:, 1], s=3, alpha=0.3, color="grey", label="prior draws")
-for c, name in [(0, "codes of N(0, I) cluster"), (1, "codes of N((0,10), I) cluster")]:
-    sel = cluster == c
-    axes[2].scatter(codes[sel, 0], codes[sel, 1], s=3, alpha=0.4, label=name)
+# One meaning per colour in all three panels: blue and orange are the two data clusters
+# (the points in data space, their codes in latent space), black is what the model
+# generates (prior draws in latent space, their decoded samples in data space).
+cluster_style = [(0, "tab:blue", "N(0, I) cluster"), (1, "tab:orange", "N((0, 10), I) cluster")]
+n_plot = 1000                       # of the 3,000 samples and prior draws; fewer hide less
+fig, axes = plt.subplots(1, 3, figsize=(16, 5.2))
+axes[1].sharex(axes[0])
+axes[1].sharey(axes[0])
+for ax, (label, S) in zip(axes[:2], [("VAE", S_vae), ("WAE, mixture prior", S_wae)]):
+    for c, colour, name in cluster_style:
+        ax.scatter(X2[cluster == c, 0], X2[cluster == c, 1], s=3, alpha=0.25, color=colour,
+                   label=f"data: {name}")
+    ax.scatter(S[:n_plot, 0], S[:n_plot, 1], s=2, alpha=0.5, color="k", label=f"{label} samples")
+    ax.axhspan(3, 7, color="gold", alpha=0.2, label="gap 3 < y < 7")
+    ax.set(xlabel="x", ylabel="y",
+           title=f"Fig. 2.13, {label}: {100 * gap_fraction(S):.1f} % of samples in the gap")
+    ax.legend(loc="upper left", fontsize="small", markerscale=3)
+for c, colour, name in cluster_style:
+    axes[2].scatter(codes[cluster == c, 0], codes[cluster == c, 1], s=3, alpha=0.3, color=colour,
+                    label=f"codes μ(x) of the {name}")
+# The prior draws go on top, small, so that they stay visible over the codes.
+axes[2].scatter(prior_draws[:n_plot, 0], prior_draws[:n_plot, 1], s=2, alpha=0.5, color="k",
+                label="prior draws from P_Z")
 axes[2].set_aspect("equal", adjustable="datalim")
-axes[2].legend(fontsize="small", markerscale=3)
-axes[2].set_title("WAE latent space: codes μ(x) and prior")
+axes[2].set(xlabel="z₁", ylabel="z₂", title="Fig. 2.13, WAE latent space: codes and prior")
+axes[2].legend(loc="center", fontsize="small", markerscale=3)  # between the components
 fig.tight_layout()
 fig.savefig(OUT / "03_wae_two_clusters.png", dpi=100)
-plt.close(fig)
+plt.show()
 
 # %% [markdown]
 # How often does a single run succeed? Train further seeds (drawn from `rng`)
@@ -537,8 +551,10 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 # %% [markdown]
 # ## What you should see
 #
-# Numbers from a full run (`python tutorials/03_wae.py`, 2 CPU cores, about
-# 80 s; the fast mode, about 17 s, prints the same lines with smaller settings).
+# Numbers from a full run (`python tutorials/03_wae.py`, 2 CPU cores: 20–40 s on a
+# quiet machine, 5 minutes on a busy one; the fast mode prints the same lines with smaller
+# settings in a quarter of the time). Every number except the timings is the same with
+# one numba thread or two.
 #
 # * **Section 2.** The compiled `mmd` and the NumPy `mmd_reference` print the
 #   same values. Same distribution, n = 300: unbiased MMD² −0.0026, biased
@@ -552,9 +568,9 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 #   the prior): −0.018 and −0.003. Trained on the shifted normal (3 seeds),
 #   aggregate mode: σ(x) ≈ 0.013, std of μ(x) 0.95–1.03, reconstruction error
 #   0.001–0.003, MMD²(codes, prior) between −0.0005 and −0.0001; per-point mode:
-#   two runs with std of μ(x) ≈ 0.2, one with σ(x) ≈ 2.95 and std of μ(x) 8.8
-#   along one direction, MMD²(codes, prior) 0.26–0.30, and 6–14 s per run
-#   instead of about 1 s.
+#   two runs with std of μ(x) ≈ 0.2, one with σ(x) ≈ 2.7 and std of μ(x) 8.2
+#   along one direction, MMD²(codes, prior) 0.25–0.30, and 0.6–0.7 s per run
+#   against 0.1 s.
 # * **Section 5** (`03_wae_toy_sets.png`): samples and data overlap on all four
 #   sets. Sample mean and covariance against the truth: N(5, 3): 5.06 and 2.75;
 #   N((3, 5), I): (3.00, 5.00) and [[0.98, 0.08], [0.08, 0.93]]; the linear set:
@@ -573,12 +589,31 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 #   the codes of each cluster sit on "their" prior component. The three restarts
 #   all succeeded here (final losses −0.99, −1.00, −0.96). Over eight further
 #   seeds, 7/8 single runs with the chosen settings were good (the failure:
-#   20.8 % in the gap, final loss +1.21 against −0.81 to −1.04 for the good
+#   20.4 % in the gap, final loss +1.25 against −0.81 to −1.04 for the good
 #   runs), and 5/8 with the first-try settings (prior at (0, ±2), lr 5e-3;
 #   the failures 23–26 % in the gap).
 # * **Section 7.** One epoch, same architecture: two-cluster set (2-16-2,
-#   batch 100) VAE 7.8 ms, WAE 13.0 ms, ratio 1.65; KDD-sized (34-30-10,
-#   sigmoid, batch 100, 10,000 rows) VAE 35.9 ms, WAE 69.8 ms, ratio 1.94
-#   (1.75 in another run). On these small networks the MMD adds two thirds to
-#   one VAE epoch; timings vary with the machine's load (other processes were
-#   running).
+#   batch 100) VAE 4.0 ms, WAE 5.2 ms, ratio 1.29; KDD-sized (34-30-10,
+#   sigmoid, batch 100, 10,000 rows) VAE 18.7 ms, WAE 27.0 ms, ratio 1.44
+#   (1.35 and 1.37 in another run). On these small networks the MMD adds a third
+#   to a half to one VAE epoch.
+#   Timings vary with the machine's load, and more than that: with more numba
+#   threads than free cores the parallel MMD loops wait for each other, and on a
+#   machine busy with other jobs we measured ratios of 2 with one thread
+#   (`NUMBA_NUM_THREADS=1`) and of 20 or more with two.
+
+# %% [markdown]
+# ## Exercises
+#
+# Write the unbiased MMD² of section 2 with a Gaussian kernel, and its gradient in the
+# encoder samples, yourself; the package checks it against its own estimator and finite
+# differences (a shell in the repository, with minivae installed):
+#
+# ```
+# minivae exercise start mmd2_unbiased -o my_mmd2_unbiased.py
+# minivae exercise check my_mmd2_unbiased.py
+# ```
+#
+# `start` writes a skeleton with the equation (2.38), the signature and the docstring;
+# `check` reports the first failing case with a hint, or "not done yet".
+# `minivae exercise list` shows every exercise; `docs/exercises.md` explains the reports.
