@@ -21,18 +21,18 @@
 #
 # Average the ELBO over the N training points and split it in three:
 #
-# $$\frac1N \sum_n \mathcal{L}(x_n) = \frac1N \sum_n E_{q(z|x_n)}[\ln p(x_n|z)]
-#   + \frac1N \sum_n H[q(z|x_n)] - E_{q(z)}[-\ln p(z)], \qquad (2.40)$$
+#     (1/N) Σ_n L(x_n) = (1/N) Σ_n E_q(z|x_n)[ln p(x_n | z)]
+#                        + (1/N) Σ_n H[q(z | x_n)] − E_q(z)[−ln p(z)],          (2.40)
 #
-# with the *aggregated posterior* $q(z) = \frac1N \sum_n q(z|x_n)$. The prior appears
-# only in the last term, a cross-entropy between $q(z)$ and $p(z)$.
+# with the *aggregated posterior* q(z) = (1/N) Σ_n q(z | x_n). The prior appears
+# only in the last term, a cross-entropy between q(z) and p(z).
 #
 # ## 2. The optimal prior (2.41)
 #
-# Maximise (2.40) over $p$, with $\int p = 1$: a cross-entropy $-E_q[-\ln p]$ is largest
-# when $p = q$ (Gibbs' inequality), so
+# Maximise (2.40) over p, with ∫ p = 1: a cross-entropy −E_q[−ln p] is largest
+# when p = q (Gibbs' inequality), so
 #
-# $$p^*(z) = q(z) = \frac1N \sum_{n=1}^N q(z|x_n). \qquad (2.41)$$
+#     p*(z) = q(z) = (1/N) Σ_{n=1..N} q(z | x_n).                                (2.41)
 #
 # It is a mixture of N posteriors: far too expensive (every prior evaluation would
 # encode the whole training set), and a prior equal to the training points' posteriors
@@ -40,11 +40,10 @@
 #
 # ## 3. The VampPrior (2.42)
 #
-# Replace the N training points by K ≪ N *pseudo-inputs* $u_k$, vectors of the data's
+# Replace the N training points by K ≪ N *pseudo-inputs* u_k, vectors of the data's
 # dimension that are learned like weights:
 #
-# $$p_\lambda(z) = \frac1K \sum_{k=1}^K q(z|u_k)
-#   = \frac1K \sum_k \mathcal{N}\big(z \,\big|\, \mu(u_k), \operatorname{diag}\sigma(u_k)^2\big). \qquad (2.42)$$
+#     p_λ(z) = (1/K) Σ_{k=1..K} q(z | u_k) = (1/K) Σ_k N(z | μ(u_k), diag σ(u_k)²).   (2.42)
 #
 # The encoder is shared: the same network maps data to posteriors and pseudo-inputs to
 # prior components, so the prior follows the encoder as it learns. In `minivae`:

@@ -1241,7 +1241,7 @@ RECONSTRUCTION_SCORE = Exercise(
                 "the score is +‖x − f(z)‖²: higher means more anomalous"),
     ),
     explain={"score": "score(x) = (1/L) Σ_l ‖x − f(z_l)‖², z_l = μ(x) + σ(x) ⊙ ε_l"},
-    tutorial="06_anomaly",
+    tutorial="06_anomaly_detection",
 )
 
 
