@@ -339,6 +339,10 @@ def describe_machine():
         parts.append(f"JAX {version('jax')}")
     except PackageNotFoundError:
         parts.append("JAX not installed (pip install -e \".[bench]\" for its columns)")
+    if os.environ.get("OPENBLAS_CORETYPE"):
+        # It pins OpenBLAS's GEMM kernels (e.g. Haswell's AVX2 ones on an AVX-512 CPU),
+        # and the matrix products are most of the MNIST-size step.
+        parts.append(f"OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']}")
     if hasattr(os, "getloadavg"):
         parts.append("load average %.1f" % os.getloadavg()[0])
     return "; ".join(parts)

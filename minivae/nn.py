@@ -381,6 +381,8 @@ class MLP:
         ]
         self.shapes = {f"{i}.{k}": s for i, layer in enumerate(self.layers)
                        for k, s in layer.shapes.items()}
+        # Each layer's names -> qualified names, built once instead of every backward pass.
+        self._qualified = [{k: f"{i}.{k}" for k in layer.shapes} for i, layer in enumerate(self.layers)]
 
     @property
     def params(self):
@@ -416,7 +418,7 @@ class MLP:
         out = {} if grads is None else grads
         for i in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[i]
-            sub = None if grads is None else {k: grads[f"{i}.{k}"] for k in layer.shapes}
+            sub = None if grads is None else {k: grads[q] for k, q in self._qualified[i].items()}
             dy, g = layer.backward(dy, caches[i], sub, need_dx=need_dx or i > 0)
             if grads is None:
                 out.update({f"{i}.{k}": v for k, v in g.items()})
