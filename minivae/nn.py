@@ -101,7 +101,7 @@ def sigmoid(a):
     with np.errstate(over="ignore"):
         e = np.exp(np.negative(a))
     e += 1.0
-    return np.divide(1.0, e, out=e)  # in place: e is a fresh array
+    return 1.0 / e
 
 
 def softplus(a):
