@@ -1,4 +1,4 @@
-"""Training throughput of minivae's VAE, side by side with the same model in PyTorch.
+"""Training throughput of minivae's VAE, side by side with the same model in PyTorch and JAX.
 
 What is measured
 ----------------
@@ -24,10 +24,20 @@ table shows the ratio minivae / PyTorch. PyTorch runs eagerly (no
 ``torch.compile``) with its default Adam, as a user would write it
 (``--torch-adam fused`` gives it the fused CPU kernel instead).
 
+When JAX is installed (also in the ``bench`` extra) two more anchors run the
+same network and loss with ``jax.value_and_grad`` and Adam written out by
+hand: "JAX jit", one jitted call per minibatch (shuffled in NumPy, ε drawn
+inside the call), and "JAX scan", a whole epoch (shuffle, every step) compiled
+into one ``lax.scan``, the compiled limit of this loop. The ratio columns are
+minivae's samples/s over each anchor's (> 1: minivae is faster). The anchors
+are timed the way minivae is: compilation happens in the untimed warm-up
+epoch, and every batch's loss is read back (the scan returns them per epoch).
+
 Thread counts: BLAS and OpenMP read their thread count when NumPy (or PyTorch)
 is first imported, so the script re-runs itself in one subprocess per thread
 setting with ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS``
-set, and PyTorch gets ``torch.set_num_threads`` to match.
+set, PyTorch gets ``torch.set_num_threads`` to match, and with one thread XLA
+(JAX) gets ``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1``.
 
 Each number is the best of ``--repeats`` fits (the least disturbed by other
 processes); the load average is printed so that a loaded machine shows. On a
@@ -41,6 +51,7 @@ Usage
     python benchmarks/bench_vae.py --quick      # smoke run (well under a minute)
     python benchmarks/bench_vae.py --threads 1 --configs kdd htru2 --dtypes float64
     python benchmarks/bench_vae.py --threads 1 --cpu-time     # on a busy machine
+    python benchmarks/bench_vae.py --no-torch --no-jax        # minivae alone
 """
 
 import argparse
@@ -51,6 +62,9 @@ import platform
 import subprocess
 import sys
 import time
+
+# Measure the minivae of this checkout, not whichever copy is installed.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # name: (nx, nh, nz, rows per epoch in the full run)
 CONFIGS = {
@@ -141,6 +155,104 @@ def time_torch(X, nh, nz, dtype, n_epochs, fused_adam=False):
     return n_epochs * n / (clock() - start)
 
 
+# ---------------------------------------------------------------------- JAX
+def make_jax_vae(nx, nh, nz, dtype):
+    """The same VAE in JAX: (init, loss, Adam step) as pure functions of a parameter dict.
+
+    The loss is the batch-mean negative ELBO of :func:`torch_loss` (log σ clamped
+    to [−30, 30] as minivae does); the gradient comes from ``jax.value_and_grad``
+    and the update is Adam written out by hand (Kingma & Ba 2015), the formulas
+    of ``minivae.optim.Adam``.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    dt = jnp.dtype(dtype)
+    layers = {"enc": (nx, nh), "mu": (nh, nz), "log_sigma": (nh, nz), "dec0": (nz, nh), "dec1": (nh, nx)}
+    const = 0.5 * nx * math.log(2 * math.pi)                         # sigma2 = 1
+
+    def init(key):
+        params = {}
+        for name, (n_in, n_out) in layers.items():
+            key, sub = jax.random.split(key)
+            r = math.sqrt(6.0 / (n_in + n_out))
+            W = jax.random.uniform(sub, (n_in, n_out), dt, -r, r)
+            params[name + ".W"] = jnp.zeros_like(W) if name == "log_sigma" else W
+            params[name + ".b"] = jnp.zeros(n_out, dt)
+        return params
+
+    def loss(p, x, eps):
+        h = jax.nn.sigmoid(x @ p["enc.W"] + p["enc.b"])
+        mu = h @ p["mu.W"] + p["mu.b"]
+        log_sigma = jnp.clip(h @ p["log_sigma.W"] + p["log_sigma.b"], -30.0, 30.0)
+        z = mu + jnp.exp(log_sigma) * eps                                         # (2.32)
+        x_hat = jax.nn.sigmoid(z @ p["dec0.W"] + p["dec0.b"]) @ p["dec1.W"] + p["dec1.b"]
+        nll = 0.5 * jnp.sum((x - x_hat) ** 2, axis=1) + const                      # (2.33)
+        kl = 0.5 * jnp.sum(jnp.exp(2 * log_sigma) + mu * mu - 2 * log_sigma - 1, axis=1)  # (2.31)
+        return jnp.mean(nll + kl)
+
+    def train_step(carry, x, key):
+        """One Adam step on the batch x with ε drawn from (key, t): returns (carry, loss)."""
+        p, m, v, t = carry
+        t = t + 1
+        eps = jax.random.normal(jax.random.fold_in(key, t), (x.shape[0], nz), dt)
+        value, g = jax.value_and_grad(loss)(p, x, eps)
+        b1, b2, lr, e = 0.9, 0.999, LR, 1e-8
+        tf = t.astype(dt)
+        m = jax.tree.map(lambda m, g: b1 * m + (1 - b1) * g, m, g)
+        v = jax.tree.map(lambda v, g: b2 * v + (1 - b2) * g * g, v, g)
+        c1, c2 = 1 - b1 ** tf, 1 - b2 ** tf
+        p = jax.tree.map(lambda p, m, v: p - lr * (m / c1) / (jnp.sqrt(v / c2) + e), p, m, v)
+        return (p, m, v, t), value
+
+    return init, train_step
+
+
+def time_jax(X, nh, nz, dtype, n_epochs, scan):
+    """Samples/s of the JAX loop: one jitted call per batch, or (``scan``) per epoch via ``lax.scan``."""
+    import jax
+    import jax.numpy as jnp
+
+    n, nx = X.shape
+    init, train_step = make_jax_vae(nx, nh, nz, dtype)
+    key = jax.random.PRNGKey(0)
+    p = init(key)
+    zeros = jax.tree.map(jnp.zeros_like, p)
+    carry = (p, zeros, zeros, jnp.zeros((), jnp.int32))
+    Xj = jnp.asarray(X, dtype=dtype)
+    n_batches = n // BATCH_SIZE                      # every config's n is a multiple of the batch
+
+    @jax.jit
+    def step(carry, X, rows, key):
+        return train_step(carry, X[rows], key)
+
+    @jax.jit
+    def epoch(carry, X, key):
+        order = jax.random.permutation(key, n)[:n_batches * BATCH_SIZE].reshape(n_batches, BATCH_SIZE)
+        return jax.lax.scan(lambda c, rows: train_step(c, X[rows], key), carry, order)
+
+    rng = __import__("numpy").random.default_rng(0)
+    start = None
+    for e in range(1 + n_epochs):
+        if e == 1:
+            jax.block_until_ready(carry)
+            start = clock()
+        key, sub = jax.random.split(key)
+        if scan:
+            carry, losses = epoch(carry, Xj, sub)
+            total = float(losses.mean())
+        else:
+            order = rng.permutation(n)
+            total = 0.0
+            for s in range(0, n_batches * BATCH_SIZE, BATCH_SIZE):
+                carry, value = step(carry, Xj, order[s:s + BATCH_SIZE], sub)
+                # Every batch's loss is read, as minivae and the PyTorch loop do.
+                total += float(value) / n_batches
+        assert math.isfinite(total)
+    jax.block_until_ready(carry)
+    return n_epochs * n_batches * BATCH_SIZE / (clock() - start)
+
+
 # ---------------------------------------------------------------------- worker
 def worker(args):
     """Measure every (config, dtype) at this process's thread count; print JSON lines."""
@@ -157,6 +269,14 @@ def worker(args):
         torch = None
     if args.no_torch:
         torch = None
+    jax = None
+    if not args.no_jax:
+        try:
+            import jax
+            # float64 columns need 64-bit JAX; float32 arrays stay float32.
+            jax.config.update("jax_enable_x64", True)
+        except ImportError:
+            jax = None
     for name in args.configs:
         nx, nh, nz, n_rows = CONFIGS[name]
         if args.quick:
@@ -164,14 +284,18 @@ def worker(args):
         X = np.random.default_rng(0).standard_normal((n_rows, nx))
         for dtype in args.dtypes:
             print(f"  {LABELS[name]}, {dtype}, {threads} thread(s) ...", file=sys.stderr, flush=True)
-            best_np, best_torch = 0.0, 0.0
+            best = {"minivae": 0.0, "torch": 0.0, "jax_step": 0.0, "jax_scan": 0.0}
+            # Interleaved repeats: a busy spell of the machine slows every column alike.
             for _ in range(args.repeats):
-                best_np = max(best_np, time_minivae(X, nh, nz, dtype, args.epochs))
+                best["minivae"] = max(best["minivae"], time_minivae(X, nh, nz, dtype, args.epochs))
                 if torch is not None:
-                    best_torch = max(best_torch, time_torch(X, nh, nz, dtype, args.epochs,
-                                                            args.torch_adam == "fused"))
+                    best["torch"] = max(best["torch"], time_torch(X, nh, nz, dtype, args.epochs,
+                                                                  args.torch_adam == "fused"))
+                if jax is not None:
+                    best["jax_step"] = max(best["jax_step"], time_jax(X, nh, nz, dtype, args.epochs, False))
+                    best["jax_scan"] = max(best["jax_scan"], time_jax(X, nh, nz, dtype, args.epochs, True))
             print(json.dumps({"config": name, "dtype": dtype, "threads": threads,
-                              "minivae": best_np, "torch": best_torch or None}), flush=True)
+                              **{k: v or None for k, v in best.items()}}), flush=True)
 
 
 def run_threads(threads, args):
@@ -179,9 +303,15 @@ def run_threads(threads, args):
     env = dict(os.environ)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
+    # XLA's CPU backend has its own (Eigen) thread pool.
+    xla = [f for f in env.get("XLA_FLAGS", "").split() if "multi_thread_eigen" not in f
+           and "intra_op_parallelism" not in f]
+    if threads == 1:
+        xla += ["--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1"]
+    env["XLA_FLAGS"] = " ".join(xla)
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--repeats", str(args.repeats),
            "--epochs", str(args.epochs), "--configs", *args.configs, "--dtypes", *args.dtypes]
-    for flag in ("quick", "no_torch", "cpu_time"):
+    for flag in ("quick", "no_torch", "no_jax", "cpu_time"):
         if getattr(args, flag):
             cmd.append("--" + flag.replace("_", "-"))
     cmd += ["--torch-adam", args.torch_adam]
@@ -205,19 +335,34 @@ def describe_machine():
         parts.append(f"PyTorch {version('torch')}")
     except PackageNotFoundError:
         parts.append("PyTorch not installed (pip install -e \".[bench]\" for the comparison)")
+    try:
+        parts.append(f"JAX {version('jax')}")
+    except PackageNotFoundError:
+        parts.append("JAX not installed (pip install -e \".[bench]\" for its columns)")
+    if os.environ.get("OPENBLAS_CORETYPE"):
+        # It pins OpenBLAS's GEMM kernels (e.g. Haswell's AVX2 ones on an AVX-512 CPU),
+        # and the matrix products are most of the MNIST-size step.
+        parts.append(f"OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']}")
     if hasattr(os, "getloadavg"):
         parts.append("load average %.1f" % os.getloadavg()[0])
     return "; ".join(parts)
 
 
+ANCHORS = (("torch", "PyTorch"), ("jax_step", "JAX jit"), ("jax_scan", "JAX scan"))
+
+
 def print_table(rows):
-    header = f"{'architecture':<23}{'dtype':<9}{'threads':>7}{'minivae /s':>13}{'PyTorch /s':>13}{'ratio':>8}"
+    """Samples/s of every column, then minivae's ratio to each anchor (> 1: minivae is faster)."""
+    header = (f"{'architecture':<23}{'dtype':<9}{'thr':>4}{'minivae /s':>12}"
+              + "".join(f"{label + ' /s':>14}" for _, label in ANCHORS)
+              + "".join(f"{'/ ' + label:>12}" for _, label in ANCHORS))
     print(header)
     print("-" * len(header))
     for r in rows:
-        torch_s = f"{r['torch']:13,.0f}" if r["torch"] else f"{'-':>13}"
-        ratio = f"{r['minivae'] / r['torch']:7.2f}x" if r["torch"] else f"{'-':>8}"
-        print(f"{LABELS[r['config']]:<23}{r['dtype']:<9}{r['threads']:>7}{r['minivae']:13,.0f}{torch_s}{ratio}")
+        line = f"{LABELS[r['config']]:<23}{r['dtype']:<9}{r['threads']:>4}{r['minivae']:12,.0f}"
+        line += "".join(f"{r[k]:14,.0f}" if r.get(k) else f"{'-':>14}" for k, _ in ANCHORS)
+        line += "".join(f"{r['minivae'] / r[k]:11.2f}x" if r.get(k) else f"{'-':>12}" for k, _ in ANCHORS)
+        print(line)
 
 
 def main(argv=None):
@@ -231,6 +376,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=None, help="fits per measurement; the best counts")
     parser.add_argument("--epochs", type=int, default=None, help="timed epochs per fit")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    parser.add_argument("--no-jax", action="store_true", help="skip JAX even if installed")
     parser.add_argument("--torch-adam", choices=["default", "fused"], default="default",
                         help="PyTorch's Adam: the default (per-tensor loop on CPU) or fused=True")
     parser.add_argument("--cpu-time", action="store_true",

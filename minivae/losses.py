@@ -233,8 +233,9 @@ def kl_standard_normal(mu, log_sigma):
     ----------
     Kingma, D. P. & Welling, M. (2014). Auto-encoding variational Bayes. ICLR.
     """
-    sigma2 = np.exp(2.0 * log_sigma)
-    kl = 0.5 * (sigma2 + mu * mu - 2.0 * log_sigma - 1.0).sum(axis=-1)
+    two_log_sigma = 2.0 * log_sigma                # ln σ², used twice
+    sigma2 = np.exp(two_log_sigma)
+    kl = 0.5 * (sigma2 + mu * mu - two_log_sigma - 1.0).sum(axis=-1)
     return kl, mu, sigma2 - 1.0
 
 
