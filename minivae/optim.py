@@ -11,7 +11,6 @@ are.
 
 import numpy as np
 
-from ._adam_kernel import adam_update
 from ._validation import check_positive, check_probability
 
 __all__ = ["SGD", "Adam", "clip_grad_norm"]
@@ -117,14 +116,21 @@ class Adam(_Optimizer):
         self.beta2 = check_probability(beta2, "beta2", open_interval=False)
         self.eps = check_positive(eps, "eps")
         self.m, self.v, self.steps = {}, {}, {}
+        self._m_hat, self._v_hat = {}, {}
 
     def _update(self, name, theta, g):
         if name not in self.m:
             self.m[name], self.v[name] = np.zeros_like(theta), np.zeros_like(theta)
+            # Reused buffers for m̂ and v̂: a model's buffer can hold 10⁶ weights.
+            self._m_hat[name], self._v_hat[name] = np.empty_like(theta), np.empty_like(theta)
             self.steps[name] = 0
         self.steps[name] += 1
-        # The five formulas of the Notes, element by element in one compiled pass
-        # over the buffer (minivae._adam_kernel, tested bit for bit against the
-        # same formulas as NumPy array expressions, which take 14 passes).
-        adam_update(theta, g, self.m[name], self.v[name], self.steps[name],
-                    self.beta1, self.beta2, self.lr, self.eps)
+        t, m, v = self.steps[name], self.m[name], self.v[name]
+        # Python floats, not NumPy scalars: a float64 scalar would send a
+        # float32 buffer through a slow casting loop.
+        b1, b2, lr, eps = self.beta1, self.beta2, self.lr, self.eps
+        m[...] = b1 * m + (1.0 - b1) * g                                # m_t = β1 m + (1 − β1) g
+        v[...] = b2 * v + (1.0 - b2) * (g * g)                          # v_t = β2 v + (1 − β2) g²
+        m_hat = np.divide(m, 1.0 - b1 ** t, out=self._m_hat[name])      # m̂_t = m_t / (1 − β1ᵗ)
+        v_hat = np.divide(v, 1.0 - b2 ** t, out=self._v_hat[name])      # v̂_t = v_t / (1 − β2ᵗ)
+        theta -= lr * m_hat / (np.sqrt(v_hat) + eps)                    # θ ← θ − η m̂ / (√v̂ + ε)
