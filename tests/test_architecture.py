@@ -119,8 +119,12 @@ def test_a_rows_score_is_the_same_alone_and_in_a_batch(score):
         together = SCORES[score](model, X)
         for i in (0, 3, len(X) - 1):
             alone = SCORES[score](model, X[i:i + 1])
-            # Equal up to BLAS rounding a 1-row product differently from a block.
-            np.testing.assert_allclose(alone[0], together[i], rtol=1e-12, atol=1e-12, err_msg=name)
+            if score == "reconstruct":
+                # An encode-decode of the posterior mean, not a blocked score: a 1-row
+                # product may take another BLAS routine, so equal up to rounding.
+                np.testing.assert_allclose(alone[0], together[i], rtol=1e-12, atol=1e-12)
+            else:
+                np.testing.assert_array_equal(alone[0], together[i], err_msg=name)
         # Deterministic for a seed.
         np.testing.assert_array_equal(SCORES[score](model, X), together)
 

@@ -12,9 +12,10 @@ reconstruction-probability score (3.1). What makes the VAE a VAE (the KL
 term) and the WAE a WAE (the MMD term) is each one's ``step``.
 
 Scores are row-independent: every row of one call sees the *same* L draws of
-ε (an array of shape (L, 1, n_latent) broadcast over the rows), so a row's
-score does not depend on the other rows scored with it, nor on how a call is
-split into blocks.
+ε (an array of shape (L, 1, n_latent) broadcast over the rows), and the
+networks run on blocks of a fixed number of rows (the last one padded), so a
+row's score is bit-identical whether it is scored alone or with others, and
+whatever the block size.
 """
 
 import warnings
@@ -45,6 +46,11 @@ LOG_SIGMA_MIN, LOG_SIGMA_MAX = -30.0, 30.0
 
 # Memory budget of the Monte-Carlo scores: about this many floats per block.
 _BLOCK_FLOATS = 4_000_000
+# Scores run the networks on blocks of a fixed number of rows, a multiple of this,
+# with the last block padded: BLAS then computes every row with the same kernel
+# and the same summation order, so a row's score is bit-identical alone or in a
+# batch (a 1-row product would go through another BLAS routine).
+_BLOCK_ROWS = 64
 
 
 def _check_one_hot(X, n_categories):
@@ -167,21 +173,43 @@ class GaussianLatentModel(BaseModel):
         return rng.standard_normal((n_mc, 1, self.n_latent), dtype=self._dtype)
 
     def _blocks(self, X, n_mc, rows_per_block=None):
-        """The rows of X in blocks of about 4·10⁶ floats of work, each encoded.
+        """The rows of X in blocks of a fixed size (a multiple of 64 rows), each encoded.
 
-        Yields ``(rows, X_block, mu, log_sigma)`` with ``rows`` the block's slice of X.
+        Yields ``(rows, X_block, mu, log_sigma)``: ``rows`` is the slice of X
+        the block holds; the last block is padded with zero rows to the same
+        size, so a caller keeps the first ``rows.stop - rows.start`` values.
         """
-        size = self._rows_per_block(n_mc, rows_per_block)
-        for start in range(0, X.shape[0], size):
-            xb = X[start:start + size]
+        for rows, xb in self._row_blocks(X, self._rows_per_block(n_mc, rows_per_block)):
             mu, log_sigma, _ = self._encode(xb)
-            yield slice(start, start + size), xb, mu, log_sigma
+            yield rows, xb, mu, log_sigma
+
+    @staticmethod
+    def _row_blocks(X, size):
+        """``(rows, X_block)`` for consecutive blocks of ``size`` rows, the last padded with zeros."""
+        n = X.shape[0]
+        for start in range(0, n, size):
+            xb = X[start:start + size]
+            if xb.shape[0] < size:
+                xb = np.concatenate([xb, np.zeros((size - xb.shape[0], X.shape[1]), dtype=X.dtype)])
+            yield slice(start, min(start + size, n)), xb
+
+    def _draw_chunks(self, n_mc, block_rows):
+        """Slices of the n_mc draws such that one chunk of a block holds about 4·10⁶ floats.
+
+        The partition depends only on n_mc and the block size, never on the data.
+        """
+        per_draw = block_rows * max(self.n_features_in_, self.n_latent, *self._hidden)
+        step = max(1, _BLOCK_FLOATS // per_draw)
+        return [slice(k, min(k + step, n_mc)) for k in range(0, n_mc, step)]
 
     def _rows_per_block(self, n_mc, rows_per_block):
+        """Rows per block: from the memory budget, or ``rows_per_block``; rounded up to a multiple of 64."""
         if rows_per_block is None:
             width = max(self.n_features_in_, self.n_latent, *self._hidden)
-            return max(1, _BLOCK_FLOATS // (n_mc * width))
-        return check_positive_int(rows_per_block, "rows_per_block")
+            rows = max(1, _BLOCK_FLOATS // (n_mc * width))
+        else:
+            rows = check_positive_int(rows_per_block, "rows_per_block")
+        return -(-rows // _BLOCK_ROWS) * _BLOCK_ROWS
 
     # ------------------------------------------------------------------ inference
     def encode(self, X):
@@ -275,8 +303,11 @@ class GaussianLatentModel(BaseModel):
         eps = self._shared_eps(L, check_random_state(random_state))
         out = np.empty(X.shape[0], dtype=np.float64)
         for rows, xb, mu, log_sigma in self._blocks(X, L):
-            z = reparametrise(mu, log_sigma, eps)
-            x_hat = self._decode(z.reshape(-1, self.n_latent)).reshape(L, xb.shape[0], -1)
-            r = x_hat - xb
-            out[rows] = np.einsum("lnd,lnd->n", r, r) / L
+            err = np.zeros(xb.shape[0])
+            for draws in self._draw_chunks(L, xb.shape[0]):
+                z = reparametrise(mu, log_sigma, eps[draws])
+                x_hat = self._decode(z.reshape(-1, self.n_latent)).reshape(z.shape[0], xb.shape[0], -1)
+                r = x_hat - xb
+                err += np.einsum("lnd,lnd->n", r, r)
+            out[rows] = err[:rows.stop - rows.start] / L
         return out

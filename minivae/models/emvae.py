@@ -363,9 +363,8 @@ class EMVAE(GaussianLatentModel):
         rng = check_random_state(random_state)
         eps = rng.standard_normal((L, self.n_components, 1, self.n_latent), dtype=self._dtype)
         scores = np.empty((X.shape[0], self.n_components))
-        rows = self._rows_per_block(L * self.n_components, None)
-        for start in range(0, X.shape[0], rows):
-            scores[start:start + rows] = self._scores(X[start:start + rows], eps)
+        for rows, xb in self._row_blocks(X, self._rows_per_block(L * self.n_components, None)):
+            scores[rows] = self._scores(xb, eps)[:rows.stop - rows.start]
         return scores
 
     def predict_proba(self, X, n_mc=1, random_state=0):
@@ -458,12 +457,10 @@ class EMVAE(GaussianLatentModel):
         rng = check_random_state(random_state)
         eps = rng.standard_normal((L, self.n_components, 1, self.n_latent), dtype=self._dtype)
         log_p = np.empty((X.shape[0], self.n_components))
-        rows = self._rows_per_block(L * self.n_components, None)
-        for start in range(0, X.shape[0], rows):
-            xb = X[start:start + rows]
+        for rows, xb in self._row_blocks(X, self._rows_per_block(L * self.n_components, None)):
             mu, log_sigma, _, z, _, nll, _, _, _, _ = self._forward(xb, eps)
             log_w = -nll + log_standard_normal(z) - log_normal_from_eps(eps, log_sigma)   # (L, K, n)
-            log_p[start:start + rows] = (logsumexp(log_w, axis=0) - np.log(L)).T
+            log_p[rows] = (logsumexp(log_w, axis=0) - np.log(L)).T[:rows.stop - rows.start]
         return e_step(log_p, self._log_alpha())[1]
 
     def reconstruction_error(self, X, n_mc=1, random_state=0):
@@ -480,14 +477,12 @@ class EMVAE(GaussianLatentModel):
         eps = check_random_state(random_state).standard_normal(
             (L, self.n_components, 1, self.n_latent), dtype=self._dtype)
         out = np.empty(X.shape[0])
-        rows = self._rows_per_block(L * self.n_components, None)
         K, nz = self.n_components, self.n_latent
-        for start in range(0, X.shape[0], rows):
-            xb = X[start:start + rows]
-            nb = xb.shape[0]
+        for rows, xb in self._row_blocks(X, self._rows_per_block(L * K, None)):
+            nb, n_real = xb.shape[0], rows.stop - rows.start
             mu, log_sigma, _ = self._encode(xb)
             z = reparametrise(mu, log_sigma, eps).swapaxes(0, 1).reshape(K, L * nb, nz)
             r = self._decode(z).reshape(K, L, nb, -1) - xb                        # (K, L, n, nx)
             err = np.einsum("klnd,klnd->kn", r, r) / L                           # (K, n)
-            out[start:start + rows] = (gamma[start:start + rows] * err.T).sum(axis=1)
+            out[rows] = (gamma[rows] * err.T[:n_real]).sum(axis=1)
         return out

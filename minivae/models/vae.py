@@ -192,8 +192,10 @@ class VAE(GaussianLatentModel):
         eps = self._shared_eps(L, check_random_state(random_state))
         out = np.empty(X.shape[0], dtype=np.float64)
         for rows, xb, mu, log_sigma in self._blocks(X, L):
-            nll = self._decode_nll(xb, reparametrise(mu, log_sigma, eps))
-            out[rows] = -nll.mean(axis=0) - self._kl(mu, log_sigma, eps)
+            nll = np.concatenate([self._decode_nll(xb, reparametrise(mu, log_sigma, eps[draws]))
+                                  for draws in self._draw_chunks(L, xb.shape[0])])
+            elbo = -nll.mean(axis=0) - self._kl(mu, log_sigma, eps)
+            out[rows] = elbo[:rows.stop - rows.start]
         return out
 
     def _log_weights(self, X, mu, log_sigma, eps):
@@ -207,9 +209,10 @@ class VAE(GaussianLatentModel):
         ln p(x) ≈ ln (1/K) Σ_k p(x | z_k) p(z_k) / q(z_k | x),  z_k ~ q(z|x),  K = ``n_mc``.
 
         A lower bound in expectation that tightens as K grows; K = 1 is the
-        ELBO. The K draws of ε are shared by every row, so the result does not
-        depend on the other rows nor on ``rows_per_block``, the number of rows
-        evaluated at once (default: a block of about 4·10⁶ floats).
+        ELBO. The K draws of ε are shared by every row, and the networks run on
+        blocks of a fixed number of rows, so a row's value is bit-identical
+        alone or among others, whatever ``rows_per_block`` (rows evaluated at
+        once, rounded up to a multiple of 64; default: about 4·10⁶ floats of work).
 
         Returns
         -------
@@ -220,8 +223,9 @@ class VAE(GaussianLatentModel):
         eps = self._shared_eps(K, check_random_state(random_state))
         out = np.empty(X.shape[0], dtype=np.float64)
         for rows, xb, mu, log_sigma in self._blocks(X, K, rows_per_block):
-            log_w = self._log_weights(xb, mu, log_sigma, eps)
-            out[rows] = logsumexp(log_w, axis=0) - np.log(K)
+            log_w = np.concatenate([self._log_weights(xb, mu, log_sigma, eps[draws])
+                                    for draws in self._draw_chunks(K, xb.shape[0])])
+            out[rows] = (logsumexp(log_w, axis=0) - np.log(K))[:rows.stop - rows.start]
         return out
 
     def score_samples(self, X, n_mc=100, random_state=0):
