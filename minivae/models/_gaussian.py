@@ -134,7 +134,7 @@ class GaussianLatentModel(BaseModel):
                 f"(Var_x of every posterior mean <= 0.01). The usual cause is sigma2 = "
                 f"{self.sigma2} being large next to the data's scale (mean feature variance "
                 f"{scale:.3g}): lower sigma2, standardise X, or use kl_warmup.",
-                UserWarning, stacklevel=3)
+                UserWarning, stacklevel=4)   # points at the caller of fit()
 
     # ------------------------------------------------------------------ building blocks
     def _encode(self, X):
