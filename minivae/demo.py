@@ -143,7 +143,8 @@ def run_demo(out="minivae-demo", fast=False, random_state=0, log=print):
                     f"({100 * gaps['vae_samples']:.0f}% in the gap)")
     loss_curve(axes[1, 2], vae_c.history_, title="VAE (two clusters): per-epoch loss")
     scatter_compare(axes[0, 3], prior.sample(3000, random_state), wae_c.transform(clusters),
-                    "WAE latent space: prior vs encoded data", labels=("prior", "encoded data"))
+                    "WAE latent space: prior vs encoded data", labels=("prior", "encoded data"),
+                    axis_names=("z₁", "z₂"))
     scatter_compare(axes[1, 3], clusters, S_w, f"WAE, mixture prior: samples "
                     f"({100 * gaps['wae_samples']:.1f}% in gap)")
     fig.tight_layout()

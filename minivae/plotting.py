@@ -51,16 +51,23 @@ def pyplot():
     return plt
 
 
-def scatter_compare(ax, X, S, title="", labels=("data", "samples"), s=4):
-    """Scatter 2-D data X and model samples S on one axis (1-D inputs become histograms)."""
+def scatter_compare(ax, X, S, title="", labels=("data", "samples"), s=4, axis_names=("x₁", "x₂")):
+    """Scatter 2-D data X and model samples S on one axis (1-D inputs become histograms).
+
+    ``axis_names`` labels the two coordinates (``("z₁", "z₂")`` for a latent space).
+    """
     if X.shape[1] == 1:
         bins = np.histogram_bin_edges(np.concatenate([X[:, 0], S[:, 0]]), bins=40)
         ax.hist(X[:, 0], bins=bins, alpha=0.5, density=True, label=labels[0])
         ax.hist(S[:, 0], bins=bins, alpha=0.5, density=True, label=labels[1])
+        ax.set_xlabel(axis_names[0])
+        ax.set_ylabel("density")
     else:
         ax.scatter(X[:, 0], X[:, 1], s=s, alpha=0.4, label=labels[0])
         ax.scatter(S[:, 0], S[:, 1], s=s, alpha=0.4, label=labels[1])
         ax.set_aspect("equal", adjustable="datalim")
+        ax.set_xlabel(axis_names[0])
+        ax.set_ylabel(axis_names[1])
     ax.set_title(title)
     ax.legend(loc="best", fontsize="small", markerscale=3)
     return ax
@@ -87,6 +94,7 @@ def loss_curve(ax, history, keys=None, title="training loss"):
     for key in keys or history:
         ax.plot(np.arange(1, len(history[key]) + 1), history[key], label=key)
     ax.set_xlabel("epoch")
+    ax.set_ylabel("mean loss per example")
     # symlog: the first epochs are orders of magnitude above the rest, and a
     # Gaussian NLL with small ω² can be negative.
     ax.set_yscale("symlog")
