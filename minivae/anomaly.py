@@ -322,6 +322,7 @@ class _BaseDetector(ParamsMixin):
 
     def _checked_scores(self, X):
         s = np.asarray(self._anomaly_score(X), dtype=np.float64)
+        s = np.where(s == np.inf, np.finfo(np.float64).max, s)   # overflowed: most anomalous
         if s.shape != (X.shape[0],) or not np.isfinite(s).all():
             raise ValueError(
                 f"{type(self).__name__}: the score function returned "
@@ -429,6 +430,9 @@ def model_anomaly_score(model, X, score="reconstruction", n_mc=10, random_state=
     s = np.asarray(values, dtype=np.float64)
     if score != "reconstruction":
         s = -s
+    # A far outlier's squared error (or −ln p) can overflow to +inf: it is the most
+    # anomalous row, so it takes the largest finite value, which every metric ranks.
+    s = np.where(s == np.inf, np.finfo(np.float64).max, s)
     if s.ndim != 1 or not np.isfinite(s).all():
         raise ValueError(f"{type(model).__name__}.{name} returned "
                          f"{'shape ' + str(s.shape) if s.ndim != 1 else 'non-finite values'}")

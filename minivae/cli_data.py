@@ -244,13 +244,32 @@ def _make_user_model(args):
 def _run(command, body, args):
     try:
         return body(args)
-    except (DataError, OSError, ValueError, TypeError, FloatingPointError) as exc:
-        message = " ".join(str(exc).split())       # one line, whatever the exception held
-        print(f"minivae {command}: {message}", file=sys.stderr)
+    except (DataError, OSError, ValueError, TypeError, FloatingPointError, MemoryError) as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__   # one line, whatever it held
+        print(f"minivae {command}: error: {message}", file=sys.stderr)
         return 1
 
 
+def _check_output(output, inputs, model_file):
+    """Refuse an output that would overwrite an input, or put CSV in a model file (or vice versa)."""
+    if output in (None, "-"):
+        return
+    target = Path(output).resolve()
+    for path in inputs:
+        if Path(path).resolve() == target:
+            raise DataError(f"-o {output} is also an input file; refusing to overwrite it")
+    if model_file and target.suffix != ".npz":
+        raise DataError(f"-o must name a model file ending in .npz, got {output}")
+    if not model_file and target.suffix == ".npz":
+        raise DataError(f"-o {output} looks like a model file; write the CSV to a .csv path")
+    if target.is_dir():
+        raise DataError(f"-o {output} is a directory; give a file name")
+
+
 def _train(args):
+    _check_output(args.output, [args.data], model_file=True)
+    if args.epochs < 1:
+        raise DataError(f"--epochs must be at least 1, got {args.epochs}")
     X, names = read_table(args.data)
     meta = {"n_features": X.shape[1], "columns": names, "standardize": not args.no_standardize,
             "log1p_columns": list(_log1p_columns(args.log1p, names, X.shape[1])), "model": args.model}
@@ -271,9 +290,14 @@ def _train(args):
 
 
 def _score(args):
+    _check_output(args.output, [args.model_file, args.data], model_file=False)
     model, scaler, meta = _load_with_preprocessing(args.model_file)
-    X, _ = read_table(args.data)
+    X, names = read_table(args.data)
     _check_columns(X, meta or {"n_features": model.n_features_in_}, args.data)
+    trained = (meta or {}).get("columns")
+    if names is not None and trained is not None and list(names) != list(trained):
+        raise DataError(f"{args.data} has columns {names}, but the model was trained on {trained} "
+                        "(same names in the same order are needed)")
     Z = scaler.transform(X) if scaler is not None else X
     scores = model_anomaly_score(model, Z, args.score, n_mc=args.n_mc, random_state=args.seed)
     _write_table(args.output, scores[:, None], ["anomaly_score"])
@@ -283,9 +307,13 @@ def _score(args):
 
 
 def _sample(args):
+    _check_output(args.output, [args.model_file], model_file=False)
+    if not 1 <= args.n <= 10_000_000:
+        raise DataError(f"-n must be a number of rows from 1 to 10,000,000, got {args.n}")
     model, scaler, meta = _load_with_preprocessing(args.model_file)
-    if args.n < 1:
-        raise DataError(f"-n must be a positive number of rows, got {args.n}")
+    if not hasattr(model, "sample"):
+        raise DataError(f"a {type(model).__name__} has no prior to sample from; use a vae, wae, "
+                        "emvae or vampprior model")
     S = model.sample(args.n, random_state=args.seed)
     if scaler is not None:
         S = scaler.inverse_transform(S)

@@ -672,6 +672,11 @@ def run_reproduce(args):
                   file=sys.stderr)
             return 2
     names = ("kdd", "htru2") if args.dataset == "all" else (args.dataset,)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        # Checked before hours of training, not when the report is written.
+        print(f"minivae reproduce: error: --out {out} is a file; give a directory", file=sys.stderr)
+        return 2
     try:
         results = reproduce(names, n_runs=args.runs, quick=args.quick, out=args.out,
                             log1p=args.log1p, data_home=args.data_home, kinds=args.models,

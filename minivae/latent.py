@@ -111,17 +111,18 @@ def slerp(z_a, z_b, t):
     Parameters
     ----------
     z_a, z_b : ndarray of shape (n_latent,)
-    t : ndarray of shape (steps,)
+    t : float or ndarray of shape (steps,)
         Positions along the path, 0 at ``z_a`` and 1 at ``z_b``.
 
     Returns
     -------
-    Z : ndarray of shape (steps, n_latent)
+    Z : ndarray of shape (steps, n_latent), or (n_latent,) for a scalar ``t``
 
     Raises
     ------
     ValueError
-        If ``z_a`` and ``z_b`` point in opposite directions: every great circle
+        If ``z_a`` and ``z_b`` are not finite vectors of one length, ``t`` is not
+        finite, or they point in opposite directions: every great circle
         through both is equally short, so the path is not defined.
 
     Notes
@@ -147,8 +148,14 @@ def slerp(z_a, z_b, t):
     Shoemake, K. (1985). Animating rotation with quaternion curves. SIGGRAPH.
     White, T. (2016). Sampling generative networks. arXiv:1609.04468.
     """
-    z_a, z_b = np.asarray(z_a, dtype=np.float64), np.asarray(z_b, dtype=np.float64)
-    t = np.asarray(t, dtype=np.float64)[:, None]
+    z_a = check_array(z_a, name="z_a", ndim=1)
+    z_b = check_array(z_b, name="z_b", ndim=1)
+    if z_a.shape != z_b.shape:
+        raise ValueError(f"z_a and z_b must have the same length, got {z_a.shape[0]} and {z_b.shape[0]}")
+    scalar = np.ndim(t) == 0
+    t = check_array(np.atleast_1d(t), name="t", ndim=1)[:, None]
+    if scalar:
+        return slerp(z_a, z_b, t[:, 0])[0]
     r_a, r_b = np.linalg.norm(z_a), np.linalg.norm(z_b)
     if r_a == 0.0 or r_b == 0.0:
         return (1.0 - t) * z_a + t * z_b

@@ -465,3 +465,35 @@ def test_fits_are_bit_identical_at_any_numba_thread_count():
         assert proc.returncode == 0, proc.stderr[-2000:]
         digests.add(proc.stdout.strip())
     assert len(digests) == 1, digests
+
+
+# ---------------------------------------------------------------------- found by a new-user review
+def test_far_outliers_score_minus_inf_without_warnings_and_rank_first():
+    from minivae.anomaly import AnomalyDetector
+
+    big = np.full((1, 3), 1e154)
+    for model in (VAE(n_latent=2, n_epochs=2, random_state=0).fit(X8),
+                  WAE(n_latent=2, n_epochs=2, random_state=0).fit(X8),
+                  Autoencoder(n_latent=2, n_epochs=2, random_state=0).fit(X8)):
+        assert model.score_samples(big)[0] == -np.inf        # pytest turns warnings into errors
+        assert model.reconstruction_error(big)[0] == np.inf
+    detector = AnomalyDetector(Autoencoder(n_latent=2, n_epochs=2, random_state=0)).fit(X8)
+    labels = detector.predict(np.vstack([X8[:2], big]))
+    assert labels[-1] == -1
+
+
+def test_autoencoder_reconstruction_error_is_the_squared_error():
+    model = Autoencoder(n_latent=2, n_epochs=2, random_state=0).fit(X8)
+    r = model.reconstruct(X8) - X8
+    np.testing.assert_allclose(model.reconstruction_error(X8), (r * r).sum(axis=1), rtol=1e-12)
+
+
+def test_mismatched_noise_and_missing_directories_get_clear_errors(tmp_path):
+    model = VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0).fit(X8)
+    with pytest.raises(ValueError, match=r"noise\['eps'\] must have shape \(1, 8, 2\)"):
+        model.objective(X8, model.draw_noise(X8[:4], 0))
+    with pytest.raises(FileNotFoundError, match="no directory"):
+        model.save(tmp_path / "missing" / "m.npz")
+    (tmp_path / "g.csv").write_text("1,2,3\n")
+    with pytest.raises(ValueError, match="cannot read it as an .npz archive"):
+        load(tmp_path / "g.csv")

@@ -105,6 +105,22 @@ def test_bad_inputs_exit_nonzero_with_one_line(tmp_path, capsys):
     (tmp_path / "junk.npz").write_bytes(b"junk")
     _one_line_error(capsys, ["score", tmp_path / "junk.npz", good], "junk.npz")
     _one_line_error(capsys, ["sample", model, "-n", "0"], "-n must be")
+    # Outputs never overwrite inputs, and models and tables keep their kinds of file.
+    _one_line_error(capsys, ["train", good, "-o", good], "is also an input file")
+    _one_line_error(capsys, ["train", good, "-o", tmp_path / "m.csv"], "must name a model file ending in .npz")
+    _one_line_error(capsys, ["train", good, "-o", tmp_path / "good.npz", "--epochs", "0"],
+                    "--epochs must be at least 1")
+    _one_line_error(capsys, ["sample", model, "-n", "3", "-o", model], "is also an input file")
+    _one_line_error(capsys, ["score", model, good, "-o", good], "is also an input file")
+    _one_line_error(capsys, ["score", model, good, "-o", tmp_path / "s.npz"], "looks like a model file")
+    _one_line_error(capsys, ["sample", model, "-n", "100000000"], "from 1 to 10,000,000")
+    assert good.read_text().startswith(f"{X[0, 0]:.6g}")          # the data file is intact
+    named = _csv(tmp_path / "named.csv", X, ["a", "b", "c"])
+    named_model = tmp_path / "named.npz"
+    assert _main(["train", named, "-o", named_model, "--epochs", "1"]) == 0
+    capsys.readouterr()
+    _one_line_error(capsys, ["score", named_model, _csv(tmp_path / "swapped.csv", X, ["c", "b", "a"])],
+                    "same names in the same order")
 
 
 def test_read_table_reports_errors_as_data_errors(tmp_path):

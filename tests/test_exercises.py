@@ -354,3 +354,12 @@ def test_gradient_outputs_are_checked_by_central_differences():
     value, grad_X = EXERCISES["mmd2_unbiased"].reference(**case.inputs)
     np.testing.assert_allclose(expected["grad_X"], grad_X, atol=1e-8)
     np.testing.assert_allclose(expected["value"], value, rtol=1e-12)
+
+
+def test_a_file_that_is_not_python_or_exits_on_import_is_an_error_not_a_pass(tmp_path):
+    (tmp_path / "model.npz").write_bytes(b"PK")
+    with pytest.raises(ExerciseFileError, match="is not a Python file"):
+        load_exercise_functions(tmp_path / "model.npz", EXERCISES)
+    (tmp_path / "exits.py").write_text("raise SystemExit(0)\n")
+    with pytest.raises(ExerciseFileError, match="called exit"):
+        load_exercise_functions(tmp_path / "exits.py", EXERCISES)

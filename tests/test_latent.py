@@ -246,3 +246,14 @@ def test_rate_distortion_error_does_not_increase_with_bits(vae, bars):
     assert np.all(rd["pca_best_error"] <= rd["pca_error"] + 1e-12)
     with pytest.raises(ValueError, match="bits"):
         rate_distortion(vae, bars, [])
+
+
+def test_slerp_takes_a_scalar_t_and_checks_its_inputs():
+    from minivae.latent import slerp
+
+    np.testing.assert_allclose(slerp(np.array([1.0, 0.0]), np.array([0.0, 1.0]), 0.5),
+                               [np.sqrt(0.5), np.sqrt(0.5)], rtol=1e-12)
+    with pytest.raises(ValueError, match="same length"):
+        slerp(np.array([1.0, 0.0]), np.array([0.0, 1.0, 2.0]), 0.5)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        slerp(np.array([1.0, np.nan]), np.array([0.0, 1.0]), [0.0, 1.0])

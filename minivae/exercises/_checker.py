@@ -456,6 +456,9 @@ def load_exercise_functions(path, exercises):
     path = Path(path)
     if not path.is_file():
         raise ExerciseFileError(f"no such file: {path}")
+    if path.suffix != ".py":
+        raise ExerciseFileError(f"{path.name} is not a Python file (.py); write your answer with "
+                                "`minivae exercise start NAME -o my_answer.py`")
     module_name = f"_minivae_answer_{abs(hash(str(path.resolve())))}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
@@ -469,6 +472,10 @@ def load_exercise_functions(path, exercises):
     except SyntaxError as exc:
         raise ExerciseFileError(
             f"cannot load {path.name}: SyntaxError: {exc.msg} (line {exc.lineno})") from None
+    except SystemExit as exc:
+        # An answer file that exits while loading must not look like a pass.
+        raise ExerciseFileError(f"cannot load {path.name}: it called exit ({exc.code!r}) "
+                                "while being imported") from None
     except Exception as exc:
         text = str(exc).strip().splitlines()
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == path]

@@ -33,6 +33,7 @@ Hooks a model implements (all receive their inputs as arguments):
 ``_end_fit(X, state)``              fitted attributes derived from the last state
 """
 
+import functools
 import json
 import math
 import numbers
@@ -74,6 +75,16 @@ class TrainingDivergedError(FloatingPointError):
     The model is left unfitted (as before ``fit``), so a half-trained network
     can neither be used nor saved by mistake.
     """
+
+
+def allow_overflow(score):
+    """Decorate a score method so that a far outlier's overflow is silent: its error becomes
+    +inf (its log-likelihood −inf), the honest value, never NaN and never a warning."""
+    @functools.wraps(score)
+    def wrapper(*args, **kwargs):
+        with np.errstate(over="ignore"):
+            return score(*args, **kwargs)
+    return wrapper
 
 
 def warmup_beta(epoch, kl_warmup):
@@ -250,14 +261,20 @@ class BaseModel(ParamsMixin):
             Its gradient, keyed like ``params_`` (copies).
         """
         X = self._validate_X(X, scored=True)
+        expected = self._draw_noise(X, np.random.default_rng(0))
         if noise is None:
-            noise = self._draw_noise(X, np.random.default_rng(0))
-            if noise:
+            if expected:
                 raise TypeError(f"{type(self).__name__}.objective needs the random draws it holds "
                                 f"fixed: pass noise=model.draw_noise(X, random_state)")
+            noise = expected
         if not isinstance(noise, dict):
             raise TypeError("noise must be the dict returned by draw_noise(X, random_state), "
                             f"got {type(noise).__name__}")
+        for key, value in expected.items():
+            if np.shape(noise.get(key)) != np.shape(value):
+                raise ValueError(f"noise[{key!r}] must have shape {np.shape(value)} for these "
+                                 f"{X.shape[0]} rows, got {np.shape(noise.get(key)) if key in noise else 'no such key'}; "
+                                 "draw it with draw_noise(X, random_state) on the same X")
         state = self.default_state(X) if state is None else {"rows": np.arange(X.shape[0]), **state}
         self._flat.grad.fill(0.0)
         loss, _ = self.step(X, noise, state, self._grads)
@@ -421,6 +438,8 @@ class BaseModel(ParamsMixin):
         """
         check_is_fitted(self)
         path = check_path(path, "path")
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"cannot save to {path}: no directory {path.parent}")
         if not np.isfinite(self._flat.theta).all():
             raise ValueError(f"refusing to save a {type(self).__name__} with non-finite parameters")
         meta = {
@@ -535,6 +554,9 @@ def load(path):
     except ValueError as exc:
         if "not a valid minivae" in str(exc):
             raise
+        if "allow_pickle" in str(exc):
+            # NumPy's advice to load with pickles enabled is the wrong advice here.
+            raise _corrupt(path, "NumPy cannot read it as an .npz archive") from None
         raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
     except (OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None

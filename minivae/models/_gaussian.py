@@ -34,7 +34,7 @@ from .._validation import (
 )
 from ..losses import bernoulli_nll, categorical_nll, gaussian_nll, reparametrise
 from ..nn import MLP, Dense, get_activation, sigmoid
-from ._base import BaseModel
+from ._base import BaseModel, allow_overflow
 
 __all__ = ["GaussianLatentModel", "LOG_SIGMA_MIN", "LOG_SIGMA_MAX"]
 
@@ -286,6 +286,7 @@ class GaussianLatentModel(BaseModel):
                              f"got {z.shape}")
         return z
 
+    @allow_overflow
     def reconstruction_error(self, X, n_mc=1, random_state=0):
         """Reconstruction-probability score (3.1): (1/L) Σ_l ‖x − f(z_l)‖², z_l ~ q(z|x).
 

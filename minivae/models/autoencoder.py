@@ -10,6 +10,8 @@ penalties and corruptions switched on by arguments, and they combine freely:
 * contractive (Rifai et al. 2011): ``contractive_weight > 0`` adds λ ‖∂h/∂x‖_F².
 """
 
+import numpy as np
+
 from .._validation import (
     check_array,
     check_hidden_sizes,
@@ -20,7 +22,7 @@ from .._validation import (
 )
 from ..losses import bernoulli_nll, contractive_penalty, gaussian_nll, sparsity_penalty
 from ..nn import MLP, get_activation, sigmoid
-from ._base import BaseModel
+from ._base import BaseModel, allow_overflow
 
 __all__ = ["Autoencoder"]
 
@@ -237,6 +239,19 @@ class Autoencoder(BaseModel):
         """g(f(x)) for each row of X."""
         return self.inverse_transform(self.transform(X))
 
+    @allow_overflow
+    def reconstruction_error(self, X, n_mc=1, random_state=0):
+        """Reconstruction score (3.1) of a deterministic autoencoder: ‖x − g(f(x))‖² per row.
+
+        Higher means more anomalous. The code is deterministic, so ``n_mc``
+        and ``random_state`` (kept for the same call as the VAE's) change nothing.
+        """
+        check_positive_int(n_mc, "n_mc")
+        X = self._validate_X(X, scored=True)
+        r = self.reconstruct(X) - X
+        return np.einsum("nd,nd->n", r, r)
+
+    @allow_overflow
     def score_samples(self, X):
         """Minus the per-sample reconstruction loss: higher means more typical."""
         X = self._validate_X(X, scored=True)

@@ -41,6 +41,7 @@ from ..losses import (
 )
 from ..nn import MLP, Dense, sigmoid
 from ..priors import StandardNormal
+from ._base import allow_overflow
 from ._gaussian import GaussianLatentModel
 
 __all__ = ["EMVAE"]
@@ -442,6 +443,7 @@ class EMVAE(GaussianLatentModel):
             x = (rng.random(x.shape) < x).astype(self._dtype)
         return (x, v) if return_components else x
 
+    @allow_overflow
     def score_samples(self, X, n_mc=100, random_state=0):
         """Mixture log-likelihood estimate ln p(x) = ln Σ_k α_k p_k(x) per row: higher is more typical.
 
@@ -463,6 +465,7 @@ class EMVAE(GaussianLatentModel):
             log_p[rows] = (logsumexp(log_w, axis=0) - np.log(L)).T[:rows.stop - rows.start]
         return e_step(log_p, self._log_alpha())[1]
 
+    @allow_overflow
     def reconstruction_error(self, X, n_mc=1, random_state=0):
         """Reconstruction score (3.1) of the mixture: Σ_k γ_ik (1/L) Σ_l ‖x_i − f_k(z_ikl)‖².
 
@@ -484,5 +487,8 @@ class EMVAE(GaussianLatentModel):
             z = reparametrise(mu, log_sigma, eps).swapaxes(0, 1).reshape(K, L * nb, nz)
             r = self._decode(z).reshape(K, L, nb, -1) - xb                        # (K, L, n, nx)
             err = np.einsum("klnd,klnd->kn", r, r) / L                           # (K, n)
-            out[rows] = (gamma[rows] * err.T[:n_real]).sum(axis=1)
+            # 0·inf = 0: a component with γ = 0 does not count, even where its error overflowed.
+            with np.errstate(invalid="ignore"):
+                weighted = np.where(gamma[rows] > 0, gamma[rows] * err.T[:n_real], 0.0)
+            out[rows] = weighted.sum(axis=1)
         return out

@@ -15,7 +15,7 @@ from scipy.special import logsumexp
 from .._validation import check_positive_int, check_random_state
 from ..losses import kl_standard_normal, log_normal_from_eps, reparametrise, reparametrise_backward
 from ..priors import StandardNormal
-from ._base import warmup_beta
+from ._base import allow_overflow, warmup_beta
 from ._gaussian import GaussianLatentModel
 
 __all__ = ["VAE"]
@@ -181,6 +181,7 @@ class VAE(GaussianLatentModel):
         """KL(q(z|x) ‖ p(z)) per row, (n,): analytic (2.31) for the standard normal prior."""
         return kl_standard_normal(mu, log_sigma)[0]
 
+    @allow_overflow
     def elbo(self, X, n_mc=1, random_state=0):
         """Per-row ELBO (2.10-2.11): (1/L) Σ_l ln p(x | z_l) − KL(q(z|x) ‖ p(z)), L = ``n_mc``.
 
@@ -203,6 +204,7 @@ class VAE(GaussianLatentModel):
         z = reparametrise(mu, log_sigma, eps)
         return -self._decode_nll(X, z) + self.prior_.log_prob(z) - log_normal_from_eps(eps, log_sigma)
 
+    @allow_overflow
     def log_likelihood(self, X, n_mc=100, random_state=0, rows_per_block=None):
         """Importance-weighted estimate of ln p(x) per row (Burda et al. 2016).
 

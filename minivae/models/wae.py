@@ -28,6 +28,7 @@ from ..mmd import (
 )
 from ..losses import reparametrise, reparametrise_backward
 from ..priors import StandardNormal, prior_from_config
+from ._base import allow_overflow
 from ._gaussian import GaussianLatentModel
 
 __all__ = ["WAE"]
@@ -261,6 +262,7 @@ class WAE(GaussianLatentModel):
         return float(reconstruction + penalty), {"reconstruction": float(reconstruction),
                                                  "mmd": float(penalty)}
 
+    @allow_overflow
     def score_samples(self, X):
         """Minus the reconstruction loss −ln p(x | z = μ(x)) per row: higher means more typical."""
         X = self._validate_X(X, scored=True)
