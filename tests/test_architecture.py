@@ -490,7 +490,7 @@ def test_autoencoder_reconstruction_error_is_the_squared_error():
 
 def test_mismatched_noise_and_missing_directories_get_clear_errors(tmp_path):
     model = VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0).fit(X8)
-    with pytest.raises(ValueError, match=r"noise\['eps'\] must have shape \(1, 8, 2\)"):
+    with pytest.raises(ValueError, match=r"noise\['eps'\] must end in shape \(8, 2\)"):
         model.objective(X8, model.draw_noise(X8[:4], 0))
     with pytest.raises(FileNotFoundError, match="no directory"):
         model.save(tmp_path / "missing" / "m.npz")

@@ -270,11 +270,15 @@ class BaseModel(ParamsMixin):
         if not isinstance(noise, dict):
             raise TypeError("noise must be the dict returned by draw_noise(X, random_state), "
                             f"got {type(noise).__name__}")
-        for key, value in expected.items():
-            if np.shape(noise.get(key)) != np.shape(value):
-                raise ValueError(f"noise[{key!r}] must have shape {np.shape(value)} for these "
-                                 f"{X.shape[0]} rows, got {np.shape(noise.get(key)) if key in noise else 'no such key'}; "
-                                 "draw it with draw_noise(X, random_state) on the same X")
+        missing = sorted(set(expected) - set(noise))
+        if missing:
+            raise ValueError(f"noise lacks {missing}: draw it with draw_noise(X, random_state)")
+        # ε may hold any number of draws (leading axes), but its last two axes are
+        # (rows of X, latent or input width): a noise drawn for another X fails here.
+        if "eps" in expected and np.shape(noise["eps"])[-2:] != expected["eps"].shape[-2:]:
+            raise ValueError(f"noise['eps'] must end in shape {expected['eps'].shape[-2:]} for these "
+                             f"{X.shape[0]} rows, got {np.shape(noise['eps'])}; draw it with "
+                             "draw_noise(X, random_state) on the same X")
         state = self.default_state(X) if state is None else {"rows": np.arange(X.shape[0]), **state}
         self._flat.grad.fill(0.0)
         loss, _ = self.step(X, noise, state, self._grads)
