@@ -424,7 +424,7 @@ def model_anomaly_score(model, X, score="reconstruction", n_mc=10, random_state=
     name = _SCORE_METHODS[score]
     method = getattr(model, name, None)
     if not callable(method):
-        raise TypeError(f"score={score!r} needs a model with a {name}() method; "
+        raise TypeError(f"score={score!r} needs a model with the method {name}(); "
                         f"{type(model).__name__} has none")
     values = _call_with(method, X, n_mc=n_mc, random_state=random_state)
     s = np.asarray(values, dtype=np.float64)
@@ -499,7 +499,7 @@ class AnomalyDetector(_BaseDetector):
             raise ValueError(f"score must be one of {tuple(_SCORE_METHODS)}, got {self.score!r}")
         name = _SCORE_METHODS[self.score]
         if not callable(getattr(self.model, name, None)):
-            raise TypeError(f"score={self.score!r} needs a model with a {name}() method; "
+            raise TypeError(f"score={self.score!r} needs a model with the method {name}(); "
                             f"{type(self.model).__name__} has none")
 
     def _fit(self, X):

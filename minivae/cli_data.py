@@ -372,7 +372,10 @@ def add_data_parsers(subparsers):
     score.add_argument("data", help="CSV or .npy file with the training's columns")
     score.add_argument("-o", "--output", default=None, help="CSV file to write (default: stdout)")
     score.add_argument("--score", choices=("reconstruction", "likelihood", "elbo"),
-                       default="reconstruction", help="reconstruction score (3.1) or −ln p(x) / −ELBO")
+                       default="reconstruction",
+                       help="reconstruction score (3.1), or minus score_samples (the model's ln p(x) "
+                            "estimate; for a WAE, the reconstruction log-density at the code "
+                            "mean), or −ELBO")
     score.add_argument("--n-mc", type=int, default=10, help="draws of z per row (default: 10)")
     score.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     score.set_defaults(func=run_score)
