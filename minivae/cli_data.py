@@ -28,7 +28,6 @@ registers the three commands, each with its ``run_*`` function as ``func``.
 
 import io
 import json
-import os
 import sys
 import zipfile
 from pathlib import Path
@@ -36,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from . import models
+from ._atomic import write_atomic
 from .anomaly import model_anomaly_score
 from .preprocessing import Standardizer
 
@@ -139,13 +139,7 @@ def _write_table(path, X, names=None):
     path = Path(path)
     if not path.parent.is_dir():
         raise DataError(f"cannot write {path}: no directory {path.parent}")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(buf.getvalue(), encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_atomic(path, lambda fh: fh.write(buf.getvalue().encode("utf-8")))
 
 
 # ====================================================================== model file with preprocessing
@@ -160,14 +154,7 @@ def _save_with_preprocessing(model, path, prep):
     arrays["cli/meta"] = np.array(json.dumps(prep["meta"]))
     for key in ("mean", "scale"):
         arrays[f"cli/{key}"] = prep[key]
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_atomic(path, lambda fh: np.savez(fh, **arrays))
 
 
 def _load_with_preprocessing(path):

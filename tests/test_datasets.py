@@ -651,9 +651,9 @@ def test_interrupted_write_leaves_nothing(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        _files._write_atomic(target, write_then_fail)
+        _files.write_atomic(target, write_then_fail)
     assert list(tmp_path.iterdir()) == []
-    _files._write_atomic(target, lambda f: f.write(b"all of it"))
+    _files.write_atomic(target, lambda f: f.write(b"all of it"))
     assert target.read_bytes() == b"all of it"
     assert [p.name for p in tmp_path.iterdir()] == ["file.bin"]
 

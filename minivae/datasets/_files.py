@@ -25,12 +25,13 @@ import io
 import math
 import os
 import stat
-import tempfile
 import urllib.request
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+
+from .._atomic import write_atomic
 
 import numpy as np
 
@@ -223,27 +224,6 @@ def _dir_is_writable(directory):
     return os.access(directory, os.W_OK | os.X_OK)
 
 
-def _write_atomic(path, write):
-    """Write ``path`` by calling ``write(fileobj)`` on a temporary file, then renaming.
-
-    A reader never sees a half-written file, and an interrupted write leaves
-    no file behind under the final name.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _check_can_write(directory):
     """Raise PermissionError unless ``directory`` (or the ancestor that will hold it) is writable."""
     existing = directory
@@ -280,7 +260,7 @@ def _download(relpath, target):
             mismatches.append(f"{url}: got SHA-256 {digest}")
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(target, lambda f: f.write(payload))
+        write_atomic(target, lambda f: f.write(payload))
         return
     if mismatches:
         raise ChecksumError(

@@ -13,6 +13,7 @@ import zipfile
 
 import numpy as np
 
+from .._atomic import write_atomic
 from ._files import (
     DataFileError,
     Dataset,
@@ -20,7 +21,6 @@ from ._files import (
     _data_file,
     _gunzip,
     _writable_cache_dir,
-    _write_atomic,
     get_cache_home,
 )
 
@@ -234,7 +234,7 @@ def _kdd_table(path, digest, service, cache):
     directory = _writable_cache_dir()
     if directory is not None:
         try:
-            _write_atomic(directory / name, lambda f: np.savez(
+            write_atomic(directory / name, lambda f: np.savez(
                 f, X=X, labels=labels, first=first,
                 source_sha256=np.array(digest), version=np.array(_KDD_CACHE_VERSION)))
         except OSError:

@@ -37,14 +37,13 @@ import functools
 import json
 import math
 import numbers
-import os
 import sys
-import tempfile
 import time
 import zipfile
 
 import numpy as np
 
+from .._atomic import write_atomic
 from .._estimator import ParamsMixin
 from .._validation import (
     check_array,
@@ -148,7 +147,10 @@ class BaseModel(ParamsMixin):
         return {}
 
     def _check_data(self, X):
-        """Refuse data outside the likelihood's domain (overridden where there is one)."""
+        """Refuse data outside the likelihood's domain: a Bernoulli decoder needs X in [0, 1]."""
+        if getattr(self, "likelihood", None) == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
+            raise ValueError(f"likelihood='bernoulli' needs data in [0, 1], got values in "
+                             f"[{X.min():.4g}, {X.max():.4g}]; rescale X or use likelihood='gaussian'")
 
     def init_state(self, X):
         """The state at the start of ``fit`` on ``X``: by default ``{"beta": 1.0}``."""
@@ -463,7 +465,7 @@ class BaseModel(ParamsMixin):
             else:
                 meta["state"][name] = _jsonable(value, name)
         arrays["__meta__"] = np.array(json.dumps(meta))
-        _atomic_savez(path, arrays)
+        write_atomic(path, lambda fh: np.savez(fh, **arrays))
         return path
 
 
@@ -494,23 +496,6 @@ def _jsonable(value, name):
     if hasattr(value, "to_dict"):
         return _jsonable(value.to_dict(), name)
     raise TypeError(f"cannot save {name}={value!r}: a {type(value).__name__} has no JSON form")
-
-
-def _atomic_savez(path, arrays):
-    """np.savez into a unique temporary file beside ``path``, fsync, then rename over it."""
-    # A short, unique name: "." + the final name + a suffix could pass the
-    # 255-byte limit of a file name, and a per-process name collides across threads.
-    fd, tmp = tempfile.mkstemp(prefix=".minivae-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _model_classes():

@@ -113,9 +113,7 @@ class GaussianLatentModel(BaseModel):
         self.params_["log_sigma.W"][...] = 0.0
 
     def _check_data(self, X):
-        if self.likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
-            raise ValueError(f"likelihood='bernoulli' needs data in [0, 1], got values in "
-                             f"[{X.min():.4g}, {X.max():.4g}]; rescale X or use likelihood='gaussian'")
+        super()._check_data(X)
         if self.likelihood == "categorical" and "categorical" in self._likelihoods:
             # fit checks the data before the hyperparameters: n_categories first.
             _check_one_hot(X, check_positive_int(self.n_categories, "n_categories", minimum=2))

@@ -155,11 +155,6 @@ class Autoencoder(BaseModel):
             "decoder": MLP(enc[::-1], self.activation, "identity"),
         }
 
-    def _check_data(self, X):
-        if self.likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
-            raise ValueError(f"likelihood='bernoulli' needs data in [0, 1], got values in "
-                             f"[{X.min():.4g}, {X.max():.4g}]; rescale X or use likelihood='gaussian'")
-
     # ------------------------------------------------------------------ objective
     def _draw_noise(self, X, rng):
         if self.noise == "gaussian":
