@@ -8,22 +8,22 @@ What is measured
 
    numpy   ``backend="numpy"``: the vectorised reference with
            ``scipy.special.logsumexp`` (about ten passes over (n, K) arrays);
-   numba   ``backend="numba"``: the compiled loops, one fused pass per row,
-           ``prange`` over rows (serial below 250,000 entries).
+   numba   ``backend="numba"``: the compiled loops, fused passes over blocks
+           of rows, the exponentials vectorised, ``prange`` over blocks
+           (serial below 250,000 entries).
 
    Both are timed through the public function, so both include the same input
    validation (the NaN/+inf scan); the column "kernel" is the parallel compiled
-   loops alone, "1 thread" the same on one thread. Per core the compiled loops
-   are only about 1.4x the reference at large n: the reference's cost is memory
-   traffic, NumPy's exp is SIMD-vectorised (about 1.3 ns per value) and the
-   compiled loops call the C library's scalar exp (numba vectorises exp only
-   with Intel's SVML, not a dependency); the fusion saves the passes over
-   memory. The 2x target at n = 1e6 needs both threads of an idle 2-core
-   machine. Each time is per call, the best of ``--repeats`` rounds after
-   one untimed warm-up call (which compiles the loops or loads them from the
-   on-disk cache); a round repeats the call until it lasts 50 ms, and the
-   implementations are interleaved so that load from other processes hits them
-   alike. Target from the issue: numba >= 2x numpy at n = 1e6, K = 6.
+   loops alone, "1 thread" the same on one thread. The reference's cost is
+   memory traffic and NumPy's SIMD exp (about 1 ns per value); the compiled
+   loops save the passes over memory and compute exp in vectorised arithmetic
+   (``minivae._exp.exp_nonpositive``: numba alone would call the C library's
+   scalar exp per value, as it has no SVML here), which makes them about 2x
+   the reference per core, before the second thread. Each time is per call,
+   the best of ``--repeats`` rounds after one untimed warm-up call (which
+   compiles the loops or loads them from the on-disk cache); a round repeats
+   the call until it lasts 50 ms, and the implementations are interleaved so
+   that load from other processes hits them alike. Target from the issue: numba >= 2x numpy at n = 1e6, K = 6.
 
 2. Epoch time. One epoch of ``EMVAE(n_components=6)`` against one epoch of a
    ``VAE`` with the same architecture, at the thesis's KDD shape (nx = 34,

@@ -33,7 +33,7 @@ its default thread count (printed); ``OPENBLAS_NUM_THREADS=1 ... --threads 1``
 compares one core with one core. Targets, checked at the end: numba >= 10× naive
 and >= 1.3× trick at n = 1000, d = 10 (both kernels), >= 5× trick at n = 4000,
 d = 2 (both kernels), and for the Gaussian kernel, whose exp the compiled loops
-compute in vectorised arithmetic (``minivae.mmd._exp_nonpositive``), >= 3× trick
+compute in vectorised arithmetic (``minivae._exp.exp_nonpositive``), >= 3× trick
 at n = 1000, d = 10.
 
 A second table times the thesis's per-point WAE penalty (one MMD² per data point

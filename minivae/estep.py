@@ -33,10 +33,12 @@ This module holds the computation three ways, to be read side by side:
    run; the tests do that.
 3. ``_e_step_numba = compile_kernel(_e_step_loops, parallel=True)`` -- the
    compiled binding that :func:`e_step` calls (``_e_step_numba_serial`` for
-   small n). One pass per row, fused: no (n, K) temporaries besides the
-   output. Rows are independent, so ``prange`` runs over rows with no
-   reduction at all, and the result is bit-identical whatever the number of
-   threads. No ``fastmath``: −inf must stay −inf.
+   small n). Fused passes over fixed blocks of rows: no (n, K) temporaries
+   besides the output. Rows are independent, so ``prange`` runs over the
+   blocks with no reduction at all, and the result is bit-identical whatever
+   the number of threads. The exponentials are the vectorisable
+   :func:`minivae._exp.exp_nonpositive` (within 1 ulp of ``np.exp``); of the
+   fast-math flags only "contract" (fused multiply-add): −inf must stay −inf.
 
 Conventions (all three agree, and the tests pin them down)
 
@@ -68,6 +70,7 @@ import numpy as np
 from numba import prange
 from scipy.special import logsumexp
 
+from ._exp import exp_nonpositive_numba
 from ._jit import compile_kernel
 
 __all__ = ["e_step", "e_step_reference"]
@@ -115,7 +118,7 @@ def _e_step_numpy(log_prob, log_alpha):
 # --------------------------------------------------------------------------
 
 def _e_step_loops(log_prob, log_alpha):
-    """The E-step (2.43) as one fused pass over each row.
+    """The E-step (2.43) as fused passes over blocks of rows.
 
     Parameters
     ----------
@@ -132,14 +135,20 @@ def _e_step_loops(log_prob, log_alpha):
     Notes
     -----
     First ln Σ_k α_k, by log-sum-exp, for the rows that are −inf under every
-    component. Then three sweeps over the K entries of a row: the maximum m_i
-    of a_ik = ln α_k + ln p(x_i | k) (first index k_i where it is reached),
-    the sum r_i = Σ_{k ≠ k_i} e^(a_ik − m_i) ∈ [0, K − 1], then with
+    component. Then, for each row, the maximum m_i of
+    a_ik = ln α_k + ln p(x_i | k) (first index k_i where it is reached), the
+    sum r_i = Σ_{k ≠ k_i} e^(a_ik − m_i) ∈ [0, K − 1], and with
     ln s_i = log1p(r_i): ln γ_ik = (a_ik − m_i) − ln s_i and
-    ln p(x_i) = m_i + ln s_i. A row
-    with m_i = −inf gets the prior (see the module docstring). Rows share
-    nothing, so the ``prange`` over rows needs no reduction and every bit of
-    the result is independent of the thread count.
+    ln p(x_i) = m_i + ln s_i. A row with m_i = −inf gets the prior (see the
+    module docstring).
+
+    The rows are taken in blocks of ``_BLOCK`` so that all the exponentials of
+    a block are one elementwise loop, which the compiler vectorises
+    (:func:`minivae._exp.exp_nonpositive`); the maximum's own term, e^0 = 1,
+    is kept out of r_i by giving it the exponent −inf (e^(−inf) = 0 exactly).
+    Rows share nothing and the blocks are fixed, so the ``prange`` over
+    blocks needs no reduction, and every bit of a row's result is independent
+    of the thread count and of the other rows.
     """
     n, K = log_prob.shape
     m_alpha = -np.inf
@@ -152,37 +161,59 @@ def _e_step_loops(log_prob, log_alpha):
     log_alpha_sum = m_alpha + np.log(s_alpha)
     log_gamma = np.empty((n, K))
     log_norm = np.empty(n)
-    for i in prange(n):
-        m = -np.inf
-        k_max = 0
-        for k in range(K):
-            a = log_alpha[k] + log_prob[i, k]
-            if a > m:
-                m = a
-                k_max = k
-        if m == -np.inf:
+    for b in prange((n + _BLOCK - 1) // _BLOCK):
+        lo = b * _BLOCK
+        rows = min(n, lo + _BLOCK) - lo
+        a = log_gamma[lo:lo + rows]     # holds a_ik until it is overwritten by ln γ_ik
+        m = log_norm[lo:lo + rows]      # holds m_i until it is overwritten by ln p(x_i)
+        e = np.empty((rows, K))         # exponents a_ik − m_i, then their exponentials
+        for i in range(rows):
+            m_i = -np.inf
+            k_max = 0
             for k in range(K):
-                log_gamma[i, k] = log_alpha[k] - log_alpha_sum
-            log_norm[i] = -np.inf
-            continue
-        r = 0.0
-        for k in range(K):
-            if k != k_max:
-                r += np.exp((log_alpha[k] + log_prob[i, k]) - m)
-        log_s = np.log1p(r)
-        for k in range(K):
-            log_gamma[i, k] = ((log_alpha[k] + log_prob[i, k]) - m) - log_s
-        log_norm[i] = m + log_s
+                a[i, k] = log_alpha[k] + log_prob[lo + i, k]
+                if a[i, k] > m_i:
+                    m_i = a[i, k]
+                    k_max = k
+            m[i] = m_i
+            shift = m_i if m_i > -np.inf else 0.0   # an all −inf row: −inf − 0, not NaN
+            for k in range(K):
+                e[i, k] = a[i, k] - shift
+            e[i, k_max] = -np.inf                   # its e^0 = 1 is the "1 +" of log1p
+        e_flat = e.reshape(rows * K)
+        for j in range(rows * K):
+            e_flat[j] = exp_nonpositive_numba(e_flat[j])
+        for i in range(rows):
+            if m[i] == -np.inf:
+                for k in range(K):
+                    a[i, k] = log_alpha[k] - log_alpha_sum
+                continue
+            r = 0.0
+            for k in range(K):
+                r += e[i, k]
+            log_s = np.log1p(r)
+            for k in range(K):
+                a[i, k] = (a[i, k] - m[i]) - log_s
+            m[i] = m[i] + log_s
     return log_gamma, log_norm
 
 
-_e_step_numba = compile_kernel(_e_step_loops, parallel=True, error_model="numpy")
+# Rows per block of the loops: a block's exponentials (at most _BLOCK · K
+# floats) stay in the L1/L2 cache, and a fixed size keeps the partition of the
+# rows, and with it every bit, independent of the thread count.
+_BLOCK = 512
+
+# Only "contract" of the fast-math flags (a·b + c may become one fused
+# multiply-add, which the inlined exp is written for): no assumption about
+# NaN or inf, since −inf must stay −inf.
+_FLAGS = dict(error_model="numpy", fastmath={"contract"})
+_e_step_numba = compile_kernel(_e_step_loops, parallel=True, **_FLAGS)
 # The same loops on one thread, for a minibatch or an epoch-level E-step:
 # waking and joining the worker threads costs tens of microseconds on an idle
 # machine and can cost milliseconds on a busy one, where a parallel region
 # waits for every worker to be scheduled; a serial row costs nanoseconds.
 # compile_kernel gives it a cache entry of its own (see minivae._jit).
-_e_step_numba_serial = compile_kernel(_e_step_loops, error_model="numpy")
+_e_step_numba_serial = compile_kernel(_e_step_loops, **_FLAGS)
 
 # Below this many entries n·K, e_step() runs the serial binding.
 _SERIAL_MAX_ENTRIES = 250_000
