@@ -6,8 +6,9 @@
     minivae score model.npz data.csv -o scores.csv [--score reconstruction --n-mc 10]
     minivae sample model.npz -n 100 -o samples.csv
 
-Input is a CSV file (comma-separated numbers, with or without one header line)
-or a ``.npy`` array of shape (n_rows, n_features). ``train`` standardises the
+Input is a CSV file (comma-separated numbers, quoted or not, with or without one
+header line: ``--header auto|yes|no``, see :func:`read_table`) or a ``.npy`` array
+of shape (n_rows, n_features). ``train`` standardises the
 columns by default (mean and standard deviation of the training rows, after an
 optional log1p of chosen columns) and stores that preprocessing inside the
 model file, so ``score`` and ``sample`` work in the original units. The model
@@ -26,6 +27,7 @@ These are functions for ``minivae.cli``: ``add_data_parsers(subparsers)``
 registers the three commands, each with its ``run_*`` function as ``func``.
 """
 
+import csv
 import io
 import json
 import sys
@@ -47,33 +49,60 @@ class DataError(ValueError):
 
 
 # ====================================================================== files
-def read_table(path):
+_HEADER_CHOICES = ("auto", True, False)
+
+
+def read_table(path, header="auto"):
     """Read a numeric table from a CSV or ``.npy`` file.
 
     Parameters
     ----------
     path : str or Path
         ``.npy``: a 2-D (or 1-D, one column) numeric array. Anything else is
-        read as CSV: comma-separated numbers, every row with the same count;
-        a first line that is not all numbers is taken as a header of column
-        names. Blank lines are skipped.
+        read as CSV with the standard library's ``csv`` module: comma-separated
+        numbers, every row with the same count. A field may be quoted
+        (``"1.5"``, as spreadsheets and ``QUOTE_ALL`` exports write it) and
+        surrounded by spaces. Blank lines are skipped.
+    header : {"auto", True, False}, default "auto"
+        Whether the first non-blank line holds column names.
+
+        * ``"auto"``: it does if any of its fields is not a number
+          (``a,b,c``, ``x1,2,3``). A first line of numbers only is **data**:
+          a header of numeric names such as ``1,2,3`` cannot be told from a
+          row of values, so pass ``header=True`` for one.
+        * ``True``: the first line is the header, whatever it holds.
+        * ``False``: there is no header; a first line that is not all numbers
+          is an error, like any other non-numeric field.
+
+        Ignored for ``.npy`` files except that ``True`` is refused (an array
+        has no header line).
 
     Returns
     -------
     X : ndarray of shape (n_rows, n_columns), float64
     names : list of str or None
-        The header's column names, if there was a header.
+        The header's column names (stripped of spaces and quotes), if there was
+        a header.
 
     Raises
     ------
     DataError
-        Missing or unreadable file, non-numeric cell, ragged rows, NaN or
-        infinity, no data rows. The message names the file (and line).
+        Missing or unreadable file, malformed CSV (an unclosed quote, a NUL
+        byte), a non-numeric field, ragged rows, NaN or infinity, no data rows,
+        ``header=True`` for a ``.npy`` file. The message names the file and,
+        for a CSV, the line.
+    ValueError
+        If ``header`` is not ``"auto"``, True or False.
     """
+    if not any(header is choice or (isinstance(header, str) and header == choice)
+               for choice in _HEADER_CHOICES):
+        raise ValueError(f"header must be 'auto', True or False, got {header!r}")
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no such file: {path}")
     if path.suffix.lower() == ".npy":
+        if header is True:
+            raise DataError(f"{path}: a .npy array has no header line; drop header=True (--header yes)")
         try:
             X = np.load(path, allow_pickle=False)
         except (OSError, ValueError) as exc:
@@ -82,41 +111,76 @@ def read_table(path):
             X = X[:, None]
         if X.ndim != 2 or X.dtype == object or not np.issubdtype(X.dtype, np.number):
             raise DataError(f"{path}: expected a 2-D numeric array, got shape {X.shape} of {X.dtype}")
-        X, names = X.astype(np.float64), None
+        X, names, lines = X.astype(np.float64), None, None
     else:
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"{path}: cannot read it as text ({type(exc).__name__})") from None
-        lines = [(i + 1, line) for i, line in enumerate(text.splitlines()) if line.strip()]
-        if not lines:
-            raise DataError(f"{path}: the file is empty")
-        names = None
-        first = [c.strip() for c in lines[0][1].split(",")]
-        if not all(_is_number(c) for c in first):
-            names, lines = first, lines[1:]
-            if not lines:
-                raise DataError(f"{path}: a header line but no data rows")
-        n_cols = len(names) if names is not None else len(first)
-        rows = []
-        for lineno, line in lines:
-            cells = line.split(",")
-            if len(cells) != n_cols:
-                raise DataError(f"{path}: line {lineno} has {len(cells)} values, expected {n_cols}")
-            try:
-                rows.append([float(c) for c in cells])
-            except ValueError:
-                bad = next(c.strip() for c in cells if not _is_number(c.strip()))
-                raise DataError(f"{path}: line {lineno}: {bad!r} is not a number") from None
-        X = np.array(rows, dtype=np.float64)
+        X, names, lines = _read_csv(path, header)
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise DataError(f"{path}: no data (shape {X.shape})")
     bad = ~np.isfinite(X)
     if bad.any():
         row, col = np.argwhere(bad)[0]
-        raise DataError(f"{path}: {int(bad.sum())} NaN or infinite value(s), the first in row "
-                        f"{row + 1}, column {col + 1}")
+        where = f"line {lines[row]}" if lines is not None else f"row {row + 1}"
+        raise DataError(f"{path}: {int(bad.sum())} NaN or infinite value(s), the first on "
+                        f"{where}, column {col + 1}")
     return X, names
+
+
+def _read_csv(path, header):
+    """``(X, names, line numbers of X's rows)`` of a CSV file; see :func:`read_table`."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read it as UTF-8 text ({type(exc).__name__}: {exc})") from None
+    # newline="" hands the csv module the line endings untouched (LF, CRLF or CR), as
+    # its documentation asks; skipinitialspace lets `1, "2"` through like `1,"2"`;
+    # strict turns an unclosed quote (which would swallow the rest of the file into
+    # one field) or text after a closing quote into an error instead of a guess.
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True, strict=True)
+    records = []
+    while True:
+        start = reader.line_num + 1              # a quoted field may span lines
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            why = ("a quote opened there is never closed" if "end of data" in str(exc)
+                   else f"malformed CSV: {exc}")
+            raise DataError(f"{path}: line {start}: {why}") from None
+        fields = [f.strip() for f in fields]
+        if len(fields) <= 1 and not any(fields):
+            continue                             # a blank line
+        records.append((start, fields))
+    if not records:
+        raise DataError(f"{path}: the file is empty")
+    names = None
+    first_line, first = records[0]
+    if header is True or (header == "auto" and not all(_is_number(c) for c in first)):
+        names, records = first, records[1:]
+        if not records:
+            raise DataError(f"{path}: a header line but no data rows")
+    n_cols = len(first)
+    rows, lines = [], []
+    for lineno, cells in records:
+        if len(cells) != n_cols:
+            raise DataError(f"{path}: line {lineno} has {len(cells)} values, expected {n_cols}")
+        try:
+            rows.append([float(c) for c in cells])
+        except ValueError:
+            col, bad = next((j, c) for j, c in enumerate(cells) if not _is_number(c))
+            if bad == "":
+                raise DataError(f"{path}: line {lineno}: field {col + 1} is empty (a missing "
+                                "value); no row is dropped silently, fill it or remove the line") from None
+            hint = ""
+            if lineno == first_line and header is False:
+                hint = " (the first line looks like a header: drop header=False / --header no)"
+            elif ";" in bad or "\t" in bad:
+                hint = " (fields must be separated by commas)"
+            elif "," in bad:
+                hint = " (a decimal comma? write 1.5, not 1,5)"
+            raise DataError(f"{path}: line {lineno}: {bad!r} is not a number{hint}") from None
+        lines.append(lineno)
+    return np.array(rows, dtype=np.float64), names, lines
 
 
 def _is_number(text):
@@ -127,11 +191,22 @@ def _is_number(text):
     return True
 
 
+def _is_numeric_header_row(values, names):
+    """True if ``names`` are all numbers and ``values`` (a parsed row) equal them."""
+    if not names or len(names) != len(values) or not all(_is_number(n) for n in names):
+        return False
+    return bool(np.all(np.array([float(n) for n in names]) == values))
+
+
 def _write_table(path, X, names=None):
-    """Write rows as CSV (a header line if ``names``) to ``path``, or stdout for None / "-"."""
+    """Write rows as CSV (a header line if ``names``) to ``path``, or stdout for None / "-".
+
+    The header goes through ``csv.writer``, so a name with a comma or a quote is
+    quoted and reads back intact.
+    """
     buf = io.StringIO()
     if names:
-        buf.write(",".join(names) + "\n")
+        csv.writer(buf, lineterminator="\n").writerow(names)
     np.savetxt(buf, X, delimiter=",", fmt="%.10g")
     if path in (None, "-"):
         sys.stdout.write(buf.getvalue())
@@ -257,7 +332,7 @@ def _train(args):
     _check_output(args.output, [args.data], model_file=True)
     if args.epochs < 1:
         raise DataError(f"--epochs must be at least 1, got {args.epochs}")
-    X, names = read_table(args.data)
+    X, names = read_table(args.data, _HEADER_ARG[args.header])
     meta = {"n_features": X.shape[1], "columns": names, "standardize": not args.no_standardize,
             "log1p_columns": list(_log1p_columns(args.log1p, names, X.shape[1])), "model": args.model}
     prep = {"meta": meta, "mean": np.zeros(X.shape[1]), "scale": np.ones(X.shape[1])}
@@ -279,9 +354,15 @@ def _train(args):
 def _score(args):
     _check_output(args.output, [args.model_file, args.data], model_file=False)
     model, scaler, meta = _load_with_preprocessing(args.model_file)
-    X, names = read_table(args.data)
+    X, names = read_table(args.data, _HEADER_ARG[args.header])
     _check_columns(X, meta or {"n_features": model.n_features_in_}, args.data)
     trained = (meta or {}).get("columns")
+    if names is None and args.header == "auto" and _is_numeric_header_row(X[0], trained):
+        # Trained with --header yes on numeric names ("1,2,3"), and this file starts with
+        # exactly those names: header or data cannot be told apart, so ask.
+        raise DataError(f"{args.data}: its first line {','.join(trained)} equals the column names "
+                        "the model was trained with; pass --header yes if it is a header, "
+                        "--header no if it is data")
     if names is not None and trained is not None and list(names) != list(trained):
         raise DataError(f"{args.data} has columns {names}, but the model was trained on {trained} "
                         "(same names in the same order are needed)")
@@ -325,6 +406,16 @@ def run_sample(args):
     return _run("sample", _sample, args)
 
 
+_HEADER_ARG = {"auto": "auto", "yes": True, "no": False}
+
+
+def _add_header_option(parser):
+    parser.add_argument("--header", choices=tuple(_HEADER_ARG), default="auto",
+                        help="does the CSV's first line hold column names? auto (default): yes if "
+                             "any of its fields is not a number; a numeric header such as 1,2,3 "
+                             "needs --header yes")
+
+
 def add_data_parsers(subparsers):
     """Register ``train``, ``score`` and ``sample`` on an argparse subparsers object."""
     train = subparsers.add_parser("train", help="train a model on your CSV or .npy data",
@@ -332,6 +423,7 @@ def add_data_parsers(subparsers):
                                               "a header, or .npy) and save it with its preprocessing.")
     train.add_argument("data", help="CSV or .npy file, one row per sample")
     train.add_argument("-o", "--output", required=True, help="model file to write (.npz)")
+    _add_header_option(train)
     train.add_argument("--model", choices=("vae", "wae", "emvae", "vampprior"), default="vae")
     train.add_argument("--latent", type=int, default=2, help="latent dimension nz (default: 2)")
     train.add_argument("--hidden", default="32", help="hidden widths, comma-separated (default: 32)")
@@ -358,6 +450,7 @@ def add_data_parsers(subparsers):
     score.add_argument("model_file", help="model file written by 'minivae train'")
     score.add_argument("data", help="CSV or .npy file with the training's columns")
     score.add_argument("-o", "--output", default=None, help="CSV file to write (default: stdout)")
+    _add_header_option(score)
     score.add_argument("--score", choices=("reconstruction", "likelihood", "elbo"),
                        default="reconstruction",
                        help="reconstruction score (3.1), or minus score_samples (the model's ln p(x) "

@@ -293,10 +293,33 @@ def active_units(model, X, threshold=0.01, return_activity=False):
 # Compression: quantised latent codes
 # =====================================================================================
 
-def _check_bits(bits):
-    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 1 <= bits <= MAX_BITS:
-        raise ValueError(f"bits must be an int in [1, {MAX_BITS}], got {bits!r}")
+def _check_bits(bits, name="bits"):
+    """``bits`` as a Python int, after checking it is an int in [1, MAX_BITS] (not a bool)."""
+    if isinstance(bits, (bool, np.bool_)) or not isinstance(bits, (int, np.integer)) \
+            or not 1 <= bits <= MAX_BITS:
+        raise ValueError(f"{name} must be an int in [1, {MAX_BITS}], got {bits!r}")
     return int(bits)
+
+
+def _check_scale(scale, shape):
+    """``scale`` as a float64 array after checking it is finite, > 0 and broadcasts to ``shape``."""
+    arr = np.asarray(scale)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"scale must be a positive number or an array of them, got "
+                        f"{type(scale).__name__} of dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    bad = ~(np.isfinite(arr) & (arr > 0))
+    if bad.any():
+        raise ValueError(f"scale must be finite and > 0 (a standard deviation), got "
+                         f"{float(arr[bad].flat[0])}" + (f" among {arr.size} values" if arr.ndim else ""))
+    try:
+        ok = np.broadcast_shapes(shape, arr.shape) == tuple(shape)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"scale of shape {arr.shape} does not broadcast to the shape {tuple(shape)} "
+                         "of the values it scales")
+    return arr
 
 
 def quantize_cdf(z, bits, scale=1.0):
@@ -304,23 +327,83 @@ def quantize_cdf(z, bits, scale=1.0):
 
     Parameters
     ----------
-    z : ndarray
-    bits : int
-    scale : float or ndarray broadcasting against z
+    z : array-like of real numbers, any shape
+        ±inf are allowed (they land in the bottom and top level); NaN is not.
+    bits : int in [1, 16]
+    scale : positive float or array-like broadcasting to the shape of z, default 1
         Standard deviation of the Gaussian whose CDF is used (1 for the prior N(0, 1)).
 
     Returns
     -------
     levels : ndarray of uint32, shaped like z
+
+    Raises
+    ------
+    ValueError
+        If ``bits`` is not an int in [1, 16] (0, a bool, 2.0, ...), ``z`` holds NaN,
+        or ``scale`` is not finite and > 0 or does not broadcast to the shape of ``z``.
+    TypeError
+        If ``z`` or ``scale`` is not real numbers (strings, objects, complex, bools).
     """
+    bits = _check_bits(bits)
+    arr = np.asarray(z)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"z must be an array of real numbers, got {type(z).__name__} of dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if np.isnan(arr).any():
+        raise ValueError(f"z contains NaN ({int(np.isnan(arr).sum())} of {arr.size} values); "
+                         "a NaN has no level")
+    scale = _check_scale(scale, arr.shape)
     n_levels = 1 << bits
-    u = ndtr(z / scale)
+    u = ndtr(arr / scale)
     # u = 1.0 exactly (z > 8.3) would be level 2^bits; it belongs in the top bin.
     return np.minimum(np.floor(u * n_levels), n_levels - 1).astype(np.uint32)
 
 
+def _check_levels(levels, bits, name="levels"):
+    """``levels`` as a uint32 array after checking every value is an integer in [0, 2^bits)."""
+    arr = np.asarray(levels)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an array of integers (the output of quantize_cdf), got "
+                        f"{type(levels).__name__} of dtype {arr.dtype}")
+    n_levels = 1 << bits
+    bad = (arr < 0) | (arr >= n_levels)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = f" at index {first}" if arr.ndim else ""
+        raise ValueError(f"{name} must lie in [0, {n_levels}) for bits={bits}, got {arr[bad].flat[0]}"
+                         f"{where} ({int(bad.sum())} value(s) out of range, min {arr.min()}, "
+                         f"max {arr.max()})")
+    return arr.astype(np.uint32)
+
+
 def dequantize_cdf(levels, bits, scale=1.0):
-    """The representative value of each level: z = scale · Φ⁻¹((k + ½) / 2^bits)."""
+    """The representative value of each level: z = scale · Φ⁻¹((k + ½) / 2^bits).
+
+    Parameters
+    ----------
+    levels : array-like of int, any shape
+        Levels k in [0, 2^bits), as returned by :func:`quantize_cdf`.
+    bits : int in [1, 16]
+    scale : positive float or array-like broadcasting to the shape of levels, default 1
+
+    Returns
+    -------
+    z : ndarray of float64, shaped like levels
+
+    Raises
+    ------
+    ValueError
+        If ``bits`` is not an int in [1, 16], a level lies outside [0, 2^bits) (it
+        has no bin; Φ⁻¹ would return NaN or ±inf), or ``scale`` is not finite and
+        > 0 or does not broadcast to the shape of ``levels``.
+    TypeError
+        If ``levels`` is not integers (floats are refused rather than truncated)
+        or ``scale`` is not real numbers.
+    """
+    bits = _check_bits(bits)
+    levels = _check_levels(levels, bits)
+    scale = _check_scale(scale, levels.shape)
     return scale * ndtri((levels.astype(np.float64) + 0.5) / (1 << bits))
 
 
@@ -359,6 +442,12 @@ class LatentCodec:
         ceil(bits · n_latent / 8): each example is padded to whole bytes on its own,
         so ``encode`` of n rows gives exactly ``n * bytes_per_example`` bytes and any
         example can be decoded alone.
+
+    Raises
+    ------
+    ValueError
+        If ``bits`` is not an int in [1, 16] (0, 17, 2.0 and True are refused) or
+        ``model.n_latent`` is not a positive int.
 
     Notes
     -----
@@ -400,21 +489,39 @@ class LatentCodec:
         return quantize_cdf(encode_mean(self.model, X).astype(np.float64), self.bits)
 
     def dequantize(self, levels):
-        """Latent codes ẑ (n_samples, n_latent) of integer levels."""
+        """Latent codes ẑ (n_samples, n_latent) of integer levels.
+
+        Raises
+        ------
+        ValueError
+            If ``levels`` is not of shape (n, n_latent) or a level lies outside
+            [0, 2^bits) (the message names the first such value and its index).
+        TypeError
+            If ``levels`` is not integers.
+        """
         levels = np.asarray(levels)
         if levels.ndim != 2 or levels.shape[1] != self.n_latent:
             raise ValueError(f"levels must have shape (n, {self.n_latent}), got {levels.shape}")
-        if levels.size and (levels.min() < 0 or levels.max() >= (1 << self.bits)):
-            raise ValueError(f"levels must lie in [0, {1 << self.bits}), got values in "
-                             f"[{levels.min()}, {levels.max()}]")
-        return dequantize_cdf(levels.astype(np.uint32), self.bits)
+        return dequantize_cdf(levels, self.bits)
 
     def encode(self, X):
-        """Compress X to bytes: ``len(result) == n_samples * bytes_per_example``."""
+        """Compress X to bytes: ``len(result) == n_samples * bytes_per_example``.
+
+        Raises whatever ``model.transform`` raises for bad X, and ValueError if a
+        posterior mean is NaN.
+        """
         return _pack(self.quantize(X), self.bits).tobytes()
 
     def decode_latent(self, data):
-        """The quantised codes ẑ (n, n_latent) stored in ``data`` (bytes from :meth:`encode`)."""
+        """The quantised codes ẑ (n, n_latent) stored in ``data`` (bytes from :meth:`encode`).
+
+        Raises
+        ------
+        TypeError
+            If ``data`` is not bytes, bytearray or memoryview.
+        ValueError
+            If its length is not a positive multiple of ``bytes_per_example``.
+        """
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes, got {type(data).__name__}")
         data = bytes(data)
@@ -425,7 +532,10 @@ class LatentCodec:
         return dequantize_cdf(_unpack(packed, self.n_latent, self.bits), self.bits)
 
     def decode(self, data):
-        """Reconstructions (n, n_features) from bytes: the decoder applied to the quantised codes."""
+        """Reconstructions (n, n_features) from bytes: the decoder applied to the quantised codes.
+
+        Raises the errors of :meth:`decode_latent`.
+        """
         Z = self.decode_latent(data)
         return decode_latent(self.model, Z)
 
@@ -449,6 +559,13 @@ def pca_fit(X):
     variances : ndarray of shape (r,)
         Variance of the data along each component (divisor n − 1).
 
+    Raises
+    ------
+    ValueError
+        If X is not a finite 2-D array with at least 2 rows.
+    TypeError
+        If X is not numeric.
+
     Notes
     -----
     With the centred data X_c = U S Vᵀ, the components are the rows of Vᵀ and the
@@ -461,6 +578,24 @@ def pca_fit(X):
     return mean, vt, s ** 2 / (X.shape[0] - 1)
 
 
+def _check_pca(pca):
+    """``(mean, components, variances)`` as float64 arrays, checked against each other."""
+    if not isinstance(pca, (tuple, list)) or len(pca) != 3:
+        raise ValueError("pca must be the tuple (mean, components, variances) returned by "
+                         f"pca_fit, got {type(pca).__name__}"
+                         + (f" of length {len(pca)}" if isinstance(pca, (tuple, list)) else ""))
+    mean = check_array(pca[0], name="pca mean", ndim=1)
+    components = check_array(pca[1], name="pca components", ndim=2)
+    variances = check_array(pca[2], name="pca variances", ndim=1)
+    if components.shape[1] != mean.shape[0] or variances.shape[0] != components.shape[0]:
+        raise ValueError("pca must be (mean, components, variances) from pca_fit, with shapes "
+                         "(d,), (r, d), (r,); got mean "
+                         f"{mean.shape}, components {components.shape}, variances {variances.shape}")
+    if (variances < 0).any():
+        raise ValueError(f"pca variances must be >= 0, got {variances.min()}")
+    return mean, components, variances
+
+
 def pca_codec_error(X, pca, n_components, bits):
     """Mean squared reconstruction error of PCA coefficients quantised to ``bits`` bits each.
 
@@ -470,10 +605,13 @@ def pca_codec_error(X, pca, n_components, bits):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : array-like of shape (n_samples, n_features)
+        n_features must be the d of the fitted ``pca``.
     pca : tuple
-        ``(mean, components, variances)`` from :func:`pca_fit`.
-    n_components : int
+        ``(mean, components, variances)`` from :func:`pca_fit`, of shapes
+        (d,), (r, d), (r,).
+    n_components : int in [1, r]
+        How many leading components to keep.
     bits : int in [1, 16]
 
     Returns
@@ -481,9 +619,33 @@ def pca_codec_error(X, pca, n_components, bits):
     float
         (1/n) Σ_n ‖x_n − x̂_n‖², the squared error summed over features and
         averaged over examples.
+
+    Raises
+    ------
+    ValueError
+        If X does not have d columns (the message gives X's shape and the shape
+        of ``pca``'s mean and components), X is not a finite 2-D array, ``pca`` is
+        not a consistent triple from :func:`pca_fit`, ``n_components`` is not an
+        int in [1, r] (0, a bool, 2.0, or more components than were fitted), or
+        ``bits`` is not an int in [1, 16].
+    TypeError
+        If X is not numeric.
     """
-    mean, components, variances = pca
+    mean, components, variances = _check_pca(pca)
+    X = check_array(X)
+    if X.shape[1] != mean.shape[0]:
+        raise ValueError(f"X has shape {X.shape}, but the PCA was fitted on {mean.shape[0]} "
+                         f"features (mean of shape {mean.shape}, components of shape "
+                         f"{components.shape}); X needs {mean.shape[0]} columns")
+    r = components.shape[0]
+    if isinstance(n_components, (bool, np.bool_)) or not isinstance(n_components, (int, np.integer)) \
+            or not 1 <= n_components <= r:
+        raise ValueError(f"n_components must be an int in [1, {r}] (the number of fitted "
+                         f"components), got {n_components!r}")
+    bits = _check_bits(bits)
     V = components[:n_components]
+    # A component with zero variance (constant data along it) has all coefficients 0;
+    # a tiny scale keeps Φ(c / scale) defined and quantises them to the middle levels.
     scale = np.sqrt(np.maximum(variances[:n_components], 1e-300))
     c = (X - mean) @ V.T
     c_hat = dequantize_cdf(quantize_cdf(c, bits, scale), bits, scale)
@@ -522,6 +684,15 @@ def rate_distortion(model, X, bits_list, X_fit=None):
         b' = 1 … 16, at most the number of components), and its k.
     Also the scalar entry ``model_error_unquantized``: the error of decode(μ(x)).
 
+    Raises
+    ------
+    ValueError
+        If X or X_fit is not a finite 2-D array (X_fit with X's number of
+        columns, at least 2 rows), ``bits_list`` is empty or holds an entry that
+        is not an int in [1, 16], or ``model.n_latent`` is not a positive int.
+    TypeError
+        If ``bits_list`` is not a sequence (a bare int, a string) or X is not numeric.
+
     Notes
     -----
     Error is the squared Euclidean distance in data space, summed over features
@@ -530,7 +701,10 @@ def rate_distortion(model, X, bits_list, X_fit=None):
     compare what a learned non-linear code buys over the best linear one.
     """
     X = check_array(X)
-    bits_list = [_check_bits(b) for b in bits_list]
+    if isinstance(bits_list, (str, bytes)) or not hasattr(bits_list, "__iter__"):
+        raise TypeError(f"bits_list must be a sequence of ints in [1, {MAX_BITS}], got "
+                        f"{type(bits_list).__name__} {bits_list!r}")
+    bits_list = [_check_bits(b, "every entry of bits_list") for b in bits_list]
     if not bits_list:
         raise ValueError("bits_list must name at least one bit depth, got []")
     X_fit = X if X_fit is None else check_array(X_fit, name="X_fit", n_features=X.shape[1])

@@ -164,3 +164,111 @@ def test_reproduce_is_wired_into_the_main_command(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (out / "results.md").exists() and (out / "results.json").exists()
     assert "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------------- the CSV reader
+def _export(path, rows, quoting, header=None, lineterminator="\n", encoding="utf-8"):
+    """Write ``rows`` as Python's csv module (and so most spreadsheets) would export them."""
+    import csv
+
+    with open(path, "w", newline="", encoding=encoding) as fh:
+        writer = csv.writer(fh, quoting=quoting, lineterminator=lineterminator)
+        if header:
+            writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize("quoting", ["QUOTE_ALL", "QUOTE_NONNUMERIC", "QUOTE_MINIMAL"])
+@pytest.mark.parametrize("lineterminator", ["\n", "\r\n", "\r"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig"])
+def test_read_table_accepts_quoted_numbers_any_line_ending_and_a_bom(tmp_path, quoting, lineterminator,
+                                                                    encoding):
+    import csv
+
+    X = _data(n=5)
+    # as strings, so QUOTE_ALL and QUOTE_NONNUMERIC both quote every number
+    rows = [[repr(float(v)) for v in row] for row in X]
+    for header in (None, ["a", "b, the second", 'c "3"']):
+        path = _export(tmp_path / "x.csv", rows, getattr(csv, quoting), header, lineterminator, encoding)
+        Y, names = read_table(path)
+        np.testing.assert_array_equal(Y, X)              # repr round-trips float64 exactly
+        assert names == header
+
+
+def test_read_table_header_argument(tmp_path):
+    path = tmp_path / "numeric.csv"
+    path.write_text("1,2,3\n4,5,6\n")
+    # auto: a line of numbers is data (a numeric header cannot be told from a row)
+    X, names = read_table(path)
+    assert X.shape == (2, 3) and names is None
+    X, names = read_table(path, header=True)
+    np.testing.assert_array_equal(X, [[4, 5, 6]])
+    assert names == ["1", "2", "3"]
+    assert read_table(path, header=False)[0].shape == (2, 3)
+    # auto: one non-numeric field makes a header
+    (tmp_path / "mixed.csv").write_text('"1","x",3\n4,5,6\n')
+    assert read_table(tmp_path / "mixed.csv")[1] == ["1", "x", "3"]
+    # header=False refuses a header line, naming file and line
+    (tmp_path / "named.csv").write_text("\n\na,b\n1,2\n")
+    with pytest.raises(DataError, match=r"named\.csv: line 3: 'a' is not a number \(the first line "
+                                        r"looks like a header"):
+        read_table(tmp_path / "named.csv", header=False)
+    for bad in ("yes", 1, None, "Auto"):
+        with pytest.raises(ValueError, match=f"header must be 'auto', True or False, got {bad!r}"):
+            read_table(path, header=bad)
+    np.save(tmp_path / "a.npy", np.ones((3, 2)))
+    assert read_table(tmp_path / "a.npy", header=False)[0].shape == (3, 2)
+    with pytest.raises(DataError, match=r"a\.npy: a \.npy array has no header line"):
+        read_table(tmp_path / "a.npy", header=True)
+
+
+@pytest.mark.parametrize("text, match", [
+    ('1,2\n"3,4\n5,6\n', r"line 2: a quote opened there is never closed"),
+    ('1,2\n"3"x,4\n', r"line 2: malformed CSV"),
+    ("a,b\n1,2\n3,\n", r"line 3: field 2 is empty \(a missing value\)"),
+    ("a,b\n\n1,2\n\n3,nan\n", r"NaN or infinite value\(s\), the first on line 5, column 2"),
+    ("1;2\n3;4\n", r"line 2: '3;4' is not a number \(fields must be separated by commas\)"),
+    ('a,b\n"1,5",2\n', r"line 2: '1,5' is not a number \(a decimal comma"),
+    ('a,b\n"1\n2",3\n', r"line 2: '1\\n2' is not a number"),
+    ("a,b\n1,2,3\n", r"line 2 has 3 values, expected 2"),
+])
+def test_read_table_errors_name_the_file_and_line(tmp_path, text, match):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(text.encode())
+    with pytest.raises(DataError, match=r"bad\.csv: .*" + match):
+        read_table(path)
+
+
+def test_command_line_header_option_and_a_numeric_header_is_never_taken_as_a_row(tmp_path, capsys):
+    X = _data(n=60)
+    numeric = _csv(tmp_path / "numeric.csv", X, ["1", "2", "3"])
+    model = tmp_path / "m.npz"
+    assert _main(["train", numeric, "-o", model, "--epochs", "1", "--header", "yes"]) == 0
+    capsys.readouterr()
+    # scoring the same file: with --header yes one score per data row ...
+    assert _main(["score", model, numeric, "-o", tmp_path / "s.csv", "--header", "yes"]) == 0
+    assert read_table(tmp_path / "s.csv")[0].shape == (60, 1)
+    # ... and with the default (auto) an error, not a silent extra row
+    capsys.readouterr()
+    _one_line_error(capsys, ["score", model, numeric], "pass --header yes if it is a header")
+    # a data file without the header scores as before
+    plain = _csv(tmp_path / "plain.csv", X)
+    assert _main(["score", model, plain, "-o", tmp_path / "p.csv"]) == 0
+    np.testing.assert_array_equal(read_table(tmp_path / "p.csv")[0], read_table(tmp_path / "s.csv")[0])
+    # --header no on a named file: one line naming the file and line 1
+    named = _csv(tmp_path / "named.csv", X, ["a", "b", "c"])
+    capsys.readouterr()
+    _one_line_error(capsys, ["train", named, "-o", model, "--header", "no"], "named.csv: line 1: 'a'")
+
+
+def test_sampled_csv_keeps_header_names_with_commas_and_quotes(tmp_path, capsys):
+    import csv
+
+    header = ["bytes, sent", 'say "hi"', "c"]
+    data = _export(tmp_path / "d.csv", _data(n=60).tolist(), csv.QUOTE_MINIMAL, header)
+    model = tmp_path / "m.npz"
+    assert _main(["train", data, "-o", model, "--epochs", "1"]) == 0
+    assert _main(["sample", model, "-n", "4", "-o", tmp_path / "s.csv"]) == 0
+    S, names = read_table(tmp_path / "s.csv")
+    assert S.shape == (4, 3) and names == header

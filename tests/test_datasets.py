@@ -440,6 +440,17 @@ def test_htru2_copy_with_header_and_crlf_verifies(data_home, tmp_path):
     np.testing.assert_array_equal(y, y0)
 
 
+def test_htru2_copy_with_quoted_numbers_verifies(data_home, tmp_path):
+    # a spreadsheet export: every field quoted, header included
+    original = (data_home / HTRU_REL).read_bytes().decode("ascii")
+    quoted = "\n".join(",".join(f'"{v}"' for v in line.split(",")) for line in original.splitlines())
+    write(tmp_path, HTRU_REL, ('"Mean","b","c","d","e","f","g","h","Class"\r\n' + quoted).encode())
+    X, y = ds.load_htru2(data_home=tmp_path)   # verify=True: the canonical form matches
+    X0, y0 = ds.load_htru2()
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)
+
+
 def test_kdd_http_counts(kdd_http):
     X, y, labels = kdd_http.X, kdd_http.y, kdd_http.labels
     assert X.shape == (64293, 22) and X.dtype == np.float64
@@ -802,6 +813,25 @@ def test_binary_htru_file_is_a_clear_error(tmp_path):
     with pytest.raises(ds.DataFileError, match="not an ASCII CSV file") as info:
         ds.load_htru2(data_home=tmp_path, verify=False)
     assert str(path) in str(info.value)
+
+
+def test_canonical_csv_unquotes_quoted_numbers_and_keeps_other_lines_byte_for_byte():
+    assert _files._canonical_csv(b'"a","b"\r\n"1.5","2"\r\n3, 4\r\n"-5", 6\n') == b"1.5,2\n3, 4\n-5, 6\n"
+    # a numeric first line is data: only a word makes a header
+    assert _files._canonical_csv(b"1,2\n3,4\n") == b"1,2\n3,4\n"
+    for bad, what in ((b'1,2\n"3,4\n', "line 2 is not valid CSV"), (b'1,2\n"3"x,4\n', "line 2 is not valid CSV"),
+                      (b'"1",2\n"nan",3\n', "line 2 has a missing or non-finite value"),
+                      (b'1,2\n"1,5",2\n', "line 2 is not a row of numbers")):
+        with pytest.raises(ds.DataFileError, match=what):
+            _files._canonical_csv(bad)
+
+
+def test_quoted_htru_rows_load(tmp_path):
+    write(tmp_path, HTRU_REL, ("\n".join(",".join(f'"{v}"' for v in row.split(","))
+                                         for row in HTRU_ROWS) + "\n").encode())
+    X, y = ds.load_htru2(data_home=tmp_path, verify=False)
+    np.testing.assert_array_equal(y, [0, 1, 0])
+    np.testing.assert_array_equal(X[:, 0], [1.5, -1.0, 0.5])
 
 
 def test_canonical_csv_keeps_every_data_row():

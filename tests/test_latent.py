@@ -257,3 +257,88 @@ def test_slerp_takes_a_scalar_t_and_checks_its_inputs():
         slerp(np.array([1.0, 0.0]), np.array([0.0, 1.0, 2.0]), 0.5)
     with pytest.raises(ValueError, match="NaN or infinity"):
         slerp(np.array([1.0, np.nan]), np.array([0.0, 1.0]), [0.0, 1.0])
+
+
+# ---------------------------------------------------------------------- argument checks of the codec functions
+@pytest.mark.parametrize("bits", [0, -1, 17, 2.0, True, np.bool_(True), "4", None])
+def test_quantiser_functions_refuse_bad_bits_by_name_and_value(bits):
+    z = np.zeros(3)
+    for call in (lambda: quantize_cdf(z, bits), lambda: dequantize_cdf(np.zeros(3, dtype=int), bits)):
+        with pytest.raises(ValueError, match=rf"bits must be an int in \[1, 16\], got {bits!r}"):
+            call()
+
+
+@pytest.mark.parametrize("scale, match", [
+    (0.0, "scale must be finite and > 0.*got 0.0"),
+    (-1.0, "scale must be finite and > 0.*got -1.0"),
+    (np.inf, "scale must be finite and > 0.*got inf"),
+    (np.array([1.0, np.nan, 1.0]), "scale must be finite and > 0.*got nan"),
+    (np.ones(4), r"scale of shape \(4,\) does not broadcast to the shape \(3,\)"),
+])
+def test_quantiser_functions_refuse_a_bad_scale(scale, match):
+    with pytest.raises(ValueError, match=match):
+        quantize_cdf(np.zeros(3), 4, scale)
+    with pytest.raises(ValueError, match=match):
+        dequantize_cdf(np.zeros(3, dtype=np.uint32), 4, scale)
+    with pytest.raises(TypeError, match="scale"):
+        quantize_cdf(np.zeros(3), 4, "1")
+
+
+def test_quantize_refuses_nan_and_non_numbers_but_maps_infinities_to_the_end_levels():
+    with pytest.raises(ValueError, match=r"z contains NaN \(1 of 3"):
+        quantize_cdf(np.array([0.0, np.nan, 1.0]), 4)
+    for z in (np.array(["1.0"]), np.array([True]), np.array([1 + 1j])):
+        with pytest.raises(TypeError, match="z must be an array of real numbers"):
+            quantize_cdf(z, 4)
+    assert quantize_cdf(np.array([-np.inf, np.inf]), 4).tolist() == [0, 15]
+
+
+@pytest.mark.parametrize("levels, shown", [
+    (np.array([0, 3, 16]), r"got 16 at index \(2,\)"),
+    (np.array([[1, -1]]), r"got -1 at index \(0, 1\)"),
+    (np.array([2**32 - 1], dtype=np.uint32), "got 4294967295"),
+])
+def test_dequantize_refuses_out_of_range_levels_instead_of_returning_nan(levels, shown):
+    with pytest.raises(ValueError, match=r"levels must lie in \[0, 16\) for bits=4, " + shown):
+        dequantize_cdf(levels, 4)
+
+
+def test_dequantize_refuses_float_levels_rather_than_truncating_them(vae):
+    with pytest.raises(TypeError, match="levels must be an array of integers"):
+        dequantize_cdf(np.array([1.5, 2.0]), 4)
+    with pytest.raises(TypeError, match="levels must be an array of integers"):
+        LatentCodec(vae, 4).dequantize(np.array([[1.5, 0.0, 0.0]]))
+    with pytest.raises(ValueError, match=r"got -3 at index \(0, 1\)"):
+        LatentCodec(vae, 4).dequantize(np.array([[1, -3, 0]]))
+    # every valid level gives a finite value, integer dtypes alike
+    for dtype in (np.uint8, np.int64, np.uint32):
+        assert np.all(np.isfinite(dequantize_cdf(np.arange(16, dtype=dtype), 4)))
+
+
+def test_pca_codec_error_checks_its_inputs_against_the_fitted_pca():
+    X = normal_array(4, (50, 3))
+    pca = pca_fit(X)
+    with pytest.raises(ValueError, match=r"X has shape \(5, 1\), but the PCA was fitted on 3 "
+                                         r"features \(mean of shape \(3,\), components of shape \(3, 3\)\)"):
+        pca_codec_error(np.ones((5, 1)), pca, 2, 4)     # (5, 1) broadcast silently before
+    with pytest.raises(ValueError, match=r"X has shape \(5, 4\)"):
+        pca_codec_error(np.ones((5, 4)), pca, 2, 4)
+    for k in (0, 4, -1, 2.0, True):
+        with pytest.raises(ValueError, match=rf"n_components must be an int in \[1, 3\].*got {k!r}"):
+            pca_codec_error(X, pca, k, 4)
+    for bits in (0, 17, 1.0):
+        with pytest.raises(ValueError, match=rf"bits must be an int in \[1, 16\], got {bits!r}"):
+            pca_codec_error(X, pca, 2, bits)
+    with pytest.raises(ValueError, match="pca must be the tuple"):
+        pca_codec_error(X, pca[:2], 2, 4)
+    with pytest.raises(ValueError, match=r"components \(2, 3\), variances \(3,\)"):
+        pca_codec_error(X, (pca[0], pca[1][:2], pca[2]), 2, 4)
+    with pytest.raises(ValueError, match="X contains NaN"):
+        pca_codec_error(np.full((2, 3), np.nan), pca, 2, 4)
+
+
+def test_rate_distortion_names_a_bad_bits_list(vae, bars):
+    with pytest.raises(ValueError, match=r"every entry of bits_list must be an int in \[1, 16\], got 0"):
+        rate_distortion(vae, bars[:20], [2, 0])
+    with pytest.raises(TypeError, match="bits_list must be a sequence"):
+        rate_distortion(vae, bars[:20], 4)

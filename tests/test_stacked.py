@@ -104,3 +104,126 @@ def test_inference_checks_inputs(bars):
         model.inverse_transform(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="noise"):
         model.objective(bars, noise={"eps": 0})
+
+
+# ---------------------------------------------------------------------- save and load
+@pytest.fixture(scope="module")
+def fitted(bars):
+    return StackedAutoencoder((8, 3), likelihood="bernoulli", pretrain_epochs=2, finetune_epochs=2,
+                              random_state=np.random.default_rng(4)).fit(bars)
+
+
+def _rewrite(src, dst, change):
+    """Copy the archive ``src`` to ``dst`` after ``change(arrays, meta)`` edits it in place."""
+    import json
+
+    with np.load(src, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(str(arrays["__meta__"]))
+    change(arrays, meta)
+    arrays["__meta__"] = np.array(json.dumps(meta))
+    np.savez(dst, **arrays)
+    return dst
+
+
+def test_save_load_round_trip_is_bit_identical(fitted, bars, tmp_path):
+    path = fitted.save(tmp_path / "stacked.npz")
+    assert [p.name for p in tmp_path.iterdir()] == ["stacked.npz"]      # no temporary file left
+    loaded = StackedAutoencoder.load(path)
+    for method in ("transform", "reconstruct", "score_samples"):
+        np.testing.assert_array_equal(getattr(loaded, method)(bars), getattr(fitted, method)(bars))
+    H = fitted.transform(bars[:9])
+    np.testing.assert_array_equal(loaded.inverse_transform(H), fitted.inverse_transform(H))
+    for a, b in zip(loaded.stage_inputs(bars), fitted.stage_inputs(bars)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(loaded.stages_, fitted.stages_):
+        assert a.get_params() == b.get_params() and a.history_ == b.history_
+        for name in b.params_:
+            np.testing.assert_array_equal(a.params_[name], b.params_[name])
+    assert loaded.history_ == fitted.history_
+    # a Generator random_state is stored as None, like the other models'
+    assert loaded.get_params() == {**fitted.get_params(), "random_state": None}
+    # fine-tuning continues exactly as it would have on the saved model
+    again = StackedAutoencoder.load(path)
+    loaded.finetune(bars, 2, random_state=7)
+    again.finetune(bars, 2, random_state=7)
+    np.testing.assert_array_equal(loaded.transform(bars), again.transform(bars))
+    assert len(loaded.history_["finetune"]) == len(fitted.history_["finetune"]) + 2
+
+
+def test_save_writes_the_arguments_the_model_was_fitted_with(fitted, tmp_path):
+    import copy
+
+    model = copy.deepcopy(fitted).set_params(layer_sizes=(5, 5, 5), lr=0.5)
+    loaded = StackedAutoencoder.load(model.save(tmp_path / "m.npz"))
+    assert loaded.layer_sizes == (8, 3) and loaded.lr == fitted.lr
+
+
+def test_save_refuses_what_it_cannot_write(fitted, bars, tmp_path):
+    import copy
+
+    with pytest.raises(ValueError, match="not fitted"):
+        StackedAutoencoder().save(tmp_path / "m.npz")
+    with pytest.raises(FileNotFoundError, match="no directory"):
+        fitted.save(tmp_path / "nodir" / "m.npz")
+    with pytest.raises(TypeError, match="path"):
+        fitted.save(3)
+    broken = copy.deepcopy(fitted)
+    broken.params_["decoder.1.b"][0] = np.nan
+    with pytest.raises(ValueError, match=r"non-finite parameters \(param/decoder\.1\.b\)"):
+        broken.save(tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+
+
+def _drop(key):
+    return lambda arrays, meta: arrays.pop(key)
+
+
+def _set(key, value):
+    return lambda arrays, meta: arrays.__setitem__(key, value)
+
+
+BAD_FILES = [
+    ("a missing parameter", _drop("param/encoder.1.W"), "param/encoder.1.W is missing"),
+    ("a missing stage parameter", _drop("stage/0/param/decoder.0.b"), "stage/0/param/decoder.0.b is missing"),
+    ("a misshapen parameter", _set("param/encoder.0.b", np.zeros(7)), r"wrong shape \(expected \(8,\)\)"),
+    ("a NaN parameter", _set("param/encoder.0.b", np.full(8, np.nan)), "finite real numbers"),
+    ("integer parameters", _set("param/encoder.0.b", np.zeros(8, dtype=np.int64)), "dtype int64"),
+    ("an unknown argument", lambda a, m: m["config"].update(n_layers=3), r"no constructor argument\(s\) \['n_layers'\]"),
+    ("an invalid argument", lambda a, m: m["config"].update(likelihood="poisson"), "configuration is invalid"),
+    ("a wrong number of stages", lambda a, m: m["state"].update(stages=m["state"]["stages"][:1]), "2 greedy stages"),
+    ("no fine-tuning history", lambda a, m: m["history"].pop("finetune"), "history must hold"),
+    ("a huge network", lambda a, m: m.update(n_features_in=10_000_000) or m["config"].update(layer_sizes=[10_000_000]),
+     "implausibly large"),
+    ("another format version", lambda a, m: m.update(version=99), "format version 99"),
+    ("no header", lambda a, m: a.clear(), "no minivae header"),
+]
+
+
+@pytest.mark.parametrize("what, change, match", BAD_FILES, ids=[c[0] for c in BAD_FILES])
+def test_load_names_what_is_wrong_with_a_bad_file(fitted, tmp_path, what, change, match):
+    good = fitted.save(tmp_path / "good.npz")
+    bad = _rewrite(good, tmp_path / "bad.npz", change)
+    if what == "no header":
+        np.savez(bad, x=np.zeros(2))
+    with pytest.raises(ValueError, match=match):
+        StackedAutoencoder.load(bad)
+
+
+def test_load_refuses_other_files(fitted, bars, tmp_path):
+    with pytest.raises(FileNotFoundError, match="no model file"):
+        StackedAutoencoder.load(tmp_path / "missing.npz")
+    with pytest.raises(TypeError, match="path"):
+        StackedAutoencoder.load(None)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="not a valid minivae model file"):
+        StackedAutoencoder.load(tmp_path / "junk.npz")
+    np.save(tmp_path / "array.npy", np.zeros(3))
+    with pytest.raises(ValueError, match="single .npy array"):
+        StackedAutoencoder.load(tmp_path / "array.npy")
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ValueError, match="not a valid minivae model file"):
+        StackedAutoencoder.load(tmp_path / "objects.npy")
+    other = Autoencoder(n_latent=2, n_epochs=1, random_state=0).fit(bars).save(tmp_path / "ae.npz")
+    with pytest.raises(ValueError, match="holds a model of class Autoencoder, not a StackedAutoencoder"):
+        StackedAutoencoder.load(other)

@@ -13,17 +13,23 @@ the whole assembled network (Hinton & Salakhutdinov 2006). With
 two training schemes can be compared on equal terms (tutorial 07).
 """
 
+import json
+import zipfile
+
 import numpy as np
 
+from .._atomic import write_atomic
 from .._estimator import ParamsMixin
 from .._validation import (
     check_array,
     check_hidden_sizes,
     check_is_fitted,
+    check_path,
     check_positive,
     check_positive_int,
     check_random_state,
 )
+from ._base import _FORMAT_NAME, _MAX_PARAMETERS, FORMAT_VERSION, _corrupt, _jsonable, _read_header
 from ..losses import bernoulli_nll, gaussian_nll
 from ..nn import Dense, FlatParameters, get_activation, sigmoid
 from ..optim import Adam
@@ -83,6 +89,18 @@ class StackedAutoencoder(ParamsMixin):
     matters historically: it made deep sigmoid networks trainable before good
     initialisations and Adam (Bengio et al. 2007); tutorial 07 measures whether
     it still helps.
+
+    Unlike the other models this is not a :class:`~minivae.models.BaseModel`
+    and has no ``step``: its training is not one objective run by one loop but
+    a sequence of separate optimisations, by design (greedy layer-wise
+    training). Each greedy stage is an :class:`~minivae.models.Autoencoder`,
+    trained by that model's own ``step`` and loop; the fine-tuning objective
+    of the assembled network is :meth:`objective` (no random draws, so it
+    needs no ``noise``), minimised by :meth:`finetune`.
+
+    ``save`` writes the same kind of file as the other models (an ``.npz``
+    with a JSON header, written atomically), holding the assembled network
+    and every stage; read it back with :meth:`StackedAutoencoder.load`.
 
     References
     ----------
@@ -196,6 +214,8 @@ class StackedAutoencoder(ParamsMixin):
             self.stages_.append(stage)
             H = stage.transform(H)
         self._assemble(X.shape[1])
+        # save() writes the arguments the network was built with, even after set_params.
+        self._fitted_params = self.get_params()
         self._copy_stage_weights()
         self.history_ = {"pretrain": [list(s.history_["loss"]) for s in self.stages_],
                          "finetune": [self._mean_loss(X)]}
@@ -321,3 +341,170 @@ class StackedAutoencoder(ParamsMixin):
         """Minus the per-sample reconstruction loss: higher means more typical."""
         X = self._validate_X(X)
         return -self._reconstruction(X, self._forward_out(X))[0]
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path):
+        """Write the fitted model to ``path`` (an ``.npz`` file), atomically.
+
+        The file holds the assembled network (``param/encoder.0.W``, ...), every
+        greedy stage's parameters (``stage/{k}/param/...``), and a JSON header
+        in the format of the other models (format name and version, class,
+        the constructor arguments the model was fitted with, ``n_features_in``,
+        ``history_``, and each stage's seed and loss history). It is written to
+        a temporary file beside ``path`` and renamed over it
+        (:func:`minivae._atomic.write_atomic`), so a crash never leaves a torn
+        file. Read it with :meth:`StackedAutoencoder.load` (no pickles).
+
+        Returns
+        -------
+        pathlib.Path
+
+        Raises
+        ------
+        NotFittedError
+            If the model is not fitted (a ValueError).
+        TypeError
+            If ``path`` is not a str or path-like.
+        FileNotFoundError
+            If the directory of ``path`` does not exist.
+        ValueError
+            If the model's parameters are not finite.
+        """
+        check_is_fitted(self)
+        path = check_path(path, "path")
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"cannot save to {path}: no directory {path.parent}")
+        arrays = {f"param/{k}": np.asarray(v) for k, v in self.params_.items()}
+        stages = []
+        for k, stage in enumerate(self.stages_):
+            for name, value in stage.params_.items():
+                arrays[f"stage/{k}/param/{name}"] = np.asarray(value)
+            stages.append({"random_state": _jsonable(stage.random_state, "random_state"),
+                           "history": _jsonable(stage.history_, "history")})
+        bad = [k for k, v in arrays.items() if not np.isfinite(v).all()]
+        if bad:
+            raise ValueError(f"refusing to save a StackedAutoencoder with non-finite parameters "
+                             f"({bad[0]})")
+        meta = {
+            "format": _FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "class": type(self).__name__,
+            "config": {k: _jsonable(v, k) for k, v in self._fitted_params.items()},
+            "n_features_in": self.n_features_in_,
+            "history": _jsonable(self.history_, "history"),
+            "state": {"stages": stages},
+        }
+        arrays["__meta__"] = np.array(json.dumps(meta))
+        write_atomic(path, lambda fh: np.savez(fh, **arrays))
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """Load a model written by :meth:`save`; its predictions are bit-identical to the saved model's.
+
+        The file is read with ``allow_pickle=False`` and its header checked
+        before anything is allocated from it; every array is checked for
+        shape and finiteness. Fine-tuning can continue (:meth:`finetune`).
+
+        Returns
+        -------
+        StackedAutoencoder
+
+        Raises
+        ------
+        FileNotFoundError
+            If there is no file at ``path``.
+        TypeError
+            If ``path`` is not a str or path-like.
+        ValueError
+            For anything else: not an ``.npz`` archive, no or a malformed header,
+            a file of another model class (load it with :func:`minivae.load`), an
+            unknown or invalid constructor argument, parameters that are missing,
+            misshapen, non-finite or not real numbers, a malformed history.
+        """
+        path = check_path(path, "path")
+        if not path.exists():
+            raise FileNotFoundError(f"no model file at {path}")
+        arrays = _read_archive(path)
+        meta = _read_header(path, arrays.pop("__meta__", None))
+        if meta["class"] != cls.__name__:
+            raise _corrupt(path, f"it holds a model of class {meta['class']}, not a {cls.__name__}; "
+                                 "load it with minivae.load")
+        return cls._from_arrays(path, meta, arrays)
+
+    @classmethod
+    def _from_arrays(cls, path, meta, arrays):
+        """The model described by a checked header ``meta`` and the file's ``arrays``."""
+        unknown = sorted(set(meta["config"]) - set(cls._param_names()))
+        if unknown:
+            raise _corrupt(path, f"{cls.__name__} has no constructor argument(s) {unknown}")
+        # JSON has no tuples: layer_sizes was written as a list.
+        config = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
+        n_features = meta["n_features_in"]
+        try:
+            model = cls(**config)
+            model._check_params()
+        except (TypeError, ValueError) as exc:
+            raise _corrupt(path, f"its configuration is invalid ({exc})") from None
+        widths = [n_features, *model._sizes]
+        # both the assembled network and the stages: 2 × (W and b of every layer, both ways)
+        n_params = 2 * sum(2 * a * b + a + b for a, b in zip(widths[:-1], widths[1:]))
+        if n_params > _MAX_PARAMETERS:
+            raise _corrupt(path, "its header describes an implausibly large network")
+        history, stage_info = meta["history"], meta["state"].get("stages")
+        K = len(model._sizes)
+        if not (isinstance(stage_info, list) and len(stage_info) == K
+                and all(isinstance(s, dict) and isinstance(s.get("history"), dict) for s in stage_info)):
+            raise _corrupt(path, f"it must describe {K} greedy stages (seed and history each)")
+        if not (isinstance(history.get("finetune"), list) and isinstance(history.get("pretrain"), list)
+                and len(history["pretrain"]) == K):
+            raise _corrupt(path, "its history must hold 'pretrain' (one list per stage) and "
+                                 "'finetune' lists")
+
+        def fill(params, prefix):
+            for name, view in params.items():
+                value = arrays.get(prefix + name)
+                if value is None or value.shape != view.shape:
+                    raise _corrupt(path, f"parameter {prefix + name} is missing or has the wrong "
+                                         f"shape (expected {view.shape})")
+                if value.dtype.kind != "f" or not np.isfinite(value).all():
+                    raise _corrupt(path, f"parameter {prefix + name} must hold finite real "
+                                         f"numbers, got dtype {value.dtype}")
+                view[...] = value
+
+        model.stages_ = []
+        for k, info in enumerate(stage_info):
+            seed = info.get("random_state")
+            try:
+                stage = model._stage(k, seed)
+                stage._build(np.zeros((1, widths[k])))     # zero weights, filled just below
+            except (TypeError, ValueError) as exc:
+                raise _corrupt(path, f"stage {k} is invalid ({exc})") from None
+            fill(stage.params_, f"stage/{k}/param/")
+            stage.history_ = info["history"]
+            model.stages_.append(stage)
+        model.n_features_in_ = n_features
+        model._assemble(n_features)
+        fill(model.params_, "param/")
+        model._fitted_params = model.get_params()
+        model.history_ = history
+        return model
+
+
+def _read_archive(path):
+    """Every array of the ``.npz`` file ``path``, read without pickles, or a ValueError naming it."""
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise _corrupt(path, "it is a single .npy array, not an .npz archive")
+        with data:
+            return {k: data[k] for k in data.files}
+    except ValueError as exc:
+        if "not a valid minivae" in str(exc):
+            raise
+        if "allow_pickle" in str(exc):
+            # NumPy's advice to load with pickles enabled is the wrong advice here.
+            raise _corrupt(path, "NumPy cannot read it as an .npz archive") from None
+        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
+    except (OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
