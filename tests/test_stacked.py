@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import minivae
 from minivae import Autoencoder, StackedAutoencoder, datasets
 from minivae.gradcheck import check_gradients
 from tests.strategies import jitter_biases, seeds, toy_inputs
@@ -143,6 +144,10 @@ def test_save_load_round_trip_is_bit_identical(fitted, bars, tmp_path):
     assert loaded.history_ == fitted.history_
     # a Generator random_state is stored as None, like the other models'
     assert loaded.get_params() == {**fitted.get_params(), "random_state": None}
+    # minivae.load, which reads every model's file, gives the same model
+    general = minivae.load(path)
+    assert type(general) is StackedAutoencoder
+    np.testing.assert_array_equal(general.transform(bars), fitted.transform(bars))
     # fine-tuning continues exactly as it would have on the saved model
     again = StackedAutoencoder.load(path)
     loaded.finetune(bars, 2, random_state=7)

@@ -534,22 +534,13 @@ def load(path):
     path = check_path(path, "path")
     if not path.exists():
         raise FileNotFoundError(f"no model file at {path}")
-    try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise _corrupt(path, "it is a single .npy array, not an .npz archive")
-        with data:
-            arrays = {k: data[k] for k in data.files}
-    except ValueError as exc:
-        if "not a valid minivae" in str(exc):
-            raise
-        if "allow_pickle" in str(exc):
-            # NumPy's advice to load with pickles enabled is the wrong advice here.
-            raise _corrupt(path, "NumPy cannot read it as an .npz archive") from None
-        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
-    except (OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
+    arrays = _read_archive(path)
     meta = _read_header(path, arrays.pop("__meta__", None))
+    if meta["class"] == "StackedAutoencoder":
+        # Not a BaseModel (it trains stage by stage): it rebuilds itself from the
+        # checked header. Imported here because stacked.py imports this module.
+        from .stacked import StackedAutoencoder
+        return StackedAutoencoder._from_arrays(path, meta, arrays)
     cls = _model_classes().get(meta["class"])
     if cls is None:
         raise _corrupt(path, f"unknown model class {meta['class']!r}")
@@ -592,6 +583,25 @@ def load(path):
     model.history_ = meta["history"]
     model._after_load()
     return model
+
+
+def _read_archive(path):
+    """Every array of the ``.npz`` file ``path``, read without pickles, or a ValueError naming it."""
+    try:
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise _corrupt(path, "it is a single .npy array, not an .npz archive")
+        with data:
+            return {k: data[k] for k in data.files}
+    except ValueError as exc:
+        if "not a valid minivae" in str(exc):
+            raise
+        if "allow_pickle" in str(exc):
+            # NumPy's advice to load with pickles enabled is the wrong advice here.
+            raise _corrupt(path, "NumPy cannot read it as an .npz archive") from None
+        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
+    except (OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
 
 
 def _read_header(path, raw):

@@ -14,7 +14,6 @@ two training schemes can be compared on equal terms (tutorial 07).
 """
 
 import json
-import zipfile
 
 import numpy as np
 
@@ -29,7 +28,8 @@ from .._validation import (
     check_positive_int,
     check_random_state,
 )
-from ._base import _FORMAT_NAME, _MAX_PARAMETERS, FORMAT_VERSION, _corrupt, _jsonable, _read_header
+from ._base import (_FORMAT_NAME, _MAX_PARAMETERS, FORMAT_VERSION, _corrupt, _jsonable, _read_archive,
+                    _read_header)
 from ..losses import bernoulli_nll, gaussian_nll
 from ..nn import Dense, FlatParameters, get_activation, sigmoid
 from ..optim import Adam
@@ -100,7 +100,7 @@ class StackedAutoencoder(ParamsMixin):
 
     ``save`` writes the same kind of file as the other models (an ``.npz``
     with a JSON header, written atomically), holding the assembled network
-    and every stage; read it back with :meth:`StackedAutoencoder.load`.
+    and every stage; read it back with :meth:`StackedAutoencoder.load` or :func:`minivae.load`.
 
     References
     ----------
@@ -489,22 +489,3 @@ class StackedAutoencoder(ParamsMixin):
         model._fitted_params = model.get_params()
         model.history_ = history
         return model
-
-
-def _read_archive(path):
-    """Every array of the ``.npz`` file ``path``, read without pickles, or a ValueError naming it."""
-    try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise _corrupt(path, "it is a single .npy array, not an .npz archive")
-        with data:
-            return {k: data[k] for k in data.files}
-    except ValueError as exc:
-        if "not a valid minivae" in str(exc):
-            raise
-        if "allow_pickle" in str(exc):
-            # NumPy's advice to load with pickles enabled is the wrong advice here.
-            raise _corrupt(path, "NumPy cannot read it as an .npz archive") from None
-        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
-    except (OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
