@@ -100,7 +100,8 @@ class StackedAutoencoder(ParamsMixin):
 
     ``save`` writes the same kind of file as the other models (an ``.npz``
     with a JSON header, written atomically), holding the assembled network
-    and every stage; read it back with :meth:`StackedAutoencoder.load` or :func:`minivae.load`.
+    and every stage; read it back with :meth:`StackedAutoencoder.load` or
+    :func:`minivae.load`.
 
     References
     ----------
