@@ -33,6 +33,14 @@ minivae's samples/s over each anchor's (> 1: minivae is faster). The anchors
 are timed the way minivae is: compilation happens in the untimed warm-up
 epoch, and every batch's loss is read back (the scan returns them per epoch).
 
+"products /s" is the floor for any NumPy step on this BLAS: the step's matrix
+products alone, with the real shapes, timed back to back (``time_products``);
+"/ products" is minivae's share of it (1 would mean everything but the
+products is free). OpenBLAS picks its kernels by CPU unless
+``OPENBLAS_CORETYPE`` pins them (printed in the header when set: e.g.
+Haswell's AVX2 kernels on an AVX-512 CPU, about 1.6x slower products at the
+MNIST size); the floor moves with it, the anchors (their own kernels) do not.
+
 Thread counts: BLAS and OpenMP read their thread count when NumPy (or PyTorch)
 is first imported, so the script re-runs itself in one subprocess per thread
 setting with ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS``
@@ -101,6 +109,43 @@ def time_minivae(X, nh, nz, dtype, n_epochs):
     elapsed = clock() - starts[1]
     assert len(starts) == 1 + n_epochs and math.isfinite(model.history_["loss"][-1])
     return n_epochs * X.shape[0] / elapsed
+
+
+def time_products(nx, nh, nz, dtype, min_time=0.2):
+    """Samples/s if a step were only its matrix products: the floor for a NumPy step on this BLAS.
+
+    The products of one step of the 1-hidden-layer VAE, with the shapes of the
+    real step (batch B = 100): forward x Wᵀ through the encoder, the two heads
+    and the decoder; backward δᵀx for every weight and δW for every input
+    gradient but the encoder's first. Everything else a step does (activations,
+    the loss, Adam) comes on top; ``minivae / products`` is the share of the
+    step that the products take.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    B = BATCH_SIZE
+
+    def arr(*shape):
+        return rng.standard_normal(shape).astype(dtype)
+
+    x, h, z, x_hat = arr(B, nx), arr(B, nh), arr(B, nz), arr(B, nx)
+    W_enc, W_mu, W_ls, W_dec1, W_dec2 = arr(nh, nx), arr(nz, nh), arr(nz, nh), arr(nh, nz), arr(nx, nh)
+    d_head, d_h = arr(B, nz), arr(B, nh)
+
+    def products():
+        x @ W_enc.T; h @ W_mu.T; h @ W_ls.T; z @ W_dec1.T; h @ W_dec2.T           # forward
+        x_hat.T @ h; x_hat @ W_dec2                                              # decoder output layer
+        d_h.T @ z; d_h @ W_dec1                                                  # decoder hidden layer
+        d_head.T @ h; d_head @ W_mu; d_head.T @ h; d_head @ W_ls                 # the two heads
+        d_h.T @ x                                                                # encoder (no δW: x is data)
+
+    products()
+    calls, start = 0, clock()
+    while clock() - start < min_time:
+        products()
+        calls += 1
+    return calls * B / (clock() - start)
 
 
 # ---------------------------------------------------------------------- PyTorch
@@ -284,10 +329,11 @@ def worker(args):
         X = np.random.default_rng(0).standard_normal((n_rows, nx))
         for dtype in args.dtypes:
             print(f"  {LABELS[name]}, {dtype}, {threads} thread(s) ...", file=sys.stderr, flush=True)
-            best = {"minivae": 0.0, "torch": 0.0, "jax_step": 0.0, "jax_scan": 0.0}
+            best = {"minivae": 0.0, "products": 0.0, "torch": 0.0, "jax_step": 0.0, "jax_scan": 0.0}
             # Interleaved repeats: a busy spell of the machine slows every column alike.
             for _ in range(args.repeats):
                 best["minivae"] = max(best["minivae"], time_minivae(X, nh, nz, dtype, args.epochs))
+                best["products"] = max(best["products"], time_products(nx, nh, nz, dtype))
                 if torch is not None:
                     best["torch"] = max(best["torch"], time_torch(X, nh, nz, dtype, args.epochs,
                                                                   args.torch_adam == "fused"))
@@ -353,14 +399,17 @@ ANCHORS = (("torch", "PyTorch"), ("jax_step", "JAX jit"), ("jax_scan", "JAX scan
 
 def print_table(rows):
     """Samples/s of every column, then minivae's ratio to each anchor (> 1: minivae is faster)."""
-    header = (f"{'architecture':<23}{'dtype':<9}{'thr':>4}{'minivae /s':>12}"
+    header = (f"{'architecture':<23}{'dtype':<9}{'thr':>4}{'minivae /s':>12}{'products /s':>13}"
               + "".join(f"{label + ' /s':>14}" for _, label in ANCHORS)
+              + f"{'/ products':>12}"
               + "".join(f"{'/ ' + label:>12}" for _, label in ANCHORS))
     print(header)
     print("-" * len(header))
     for r in rows:
         line = f"{LABELS[r['config']]:<23}{r['dtype']:<9}{r['threads']:>4}{r['minivae']:12,.0f}"
+        line += f"{r['products']:13,.0f}"
         line += "".join(f"{r[k]:14,.0f}" if r.get(k) else f"{'-':>14}" for k, _ in ANCHORS)
+        line += f"{r['minivae'] / r['products']:11.2f}x"
         line += "".join(f"{r['minivae'] / r[k]:11.2f}x" if r.get(k) else f"{'-':>12}" for k, _ in ANCHORS)
         print(line)
 
