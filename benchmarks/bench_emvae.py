@@ -141,6 +141,36 @@ def bench_estep(sizes, components, repeats):
     return rows
 
 
+def time_products(K, repeats, B=100, nx=34, nh=30, nz=10):
+    """Seconds per step of the matrix products alone, K stacked networks (K = 1: one 2-D network).
+
+    The 14 products of one step of the 34-30-10 VAE at batch B (forward x Wᵀ of
+    the 5 layers, backward δᵀx of the 5 weights and δW of the 4 layers above
+    the first), on (K, rows, cols) stacks as the EMVAE runs them, or on plain
+    2-D arrays as the VAE does. The stacked products do K times the
+    arithmetic, and batching them saves only the per-call overhead; the
+    VAE step plus the difference is what an EMVAE step would cost if nothing
+    else grew with K (its elementwise work grows K-fold too).
+    """
+    rng = np.random.default_rng(0)
+    lead = (K,) if K > 1 else ()
+
+    def arr(*shape):
+        return rng.standard_normal(lead + shape)
+
+    x = rng.standard_normal((B, nx))                 # the data, shared by the components
+    h, z, out = arr(B, nh), arr(B, nz), arr(B, nx)
+    W_enc, W_mu, W_ls, W_d1, W_d2 = arr(nh, nx), arr(nz, nh), arr(nz, nh), arr(nh, nz), arr(nx, nh)
+
+    def products():
+        x @ W_enc.mT; h @ W_mu.mT; h @ W_ls.mT; z @ W_d1.mT; h @ W_d2.mT     # forward
+        out.mT @ h; out @ W_d2; h.mT @ z; h @ W_d1                           # decoder, backward
+        z.mT @ h; z @ W_mu; z.mT @ h; z @ W_ls                               # heads, backward
+        h.mT @ x                                                             # encoder weight
+
+    return time_interleaved({"products": products}, repeats)["products"]
+
+
 def bench_epoch(n_rows, repeats):
     """Seconds per epoch of EMVAE(K = 6) and VAE at 34-30-10, batch 100."""
     try:
@@ -175,6 +205,14 @@ def bench_epoch(n_rows, repeats):
         ratio = t / times["VAE"]
         verdict = "" if name == "VAE" else f"  (target <= 3: {'PASS' if ratio <= 3 else 'FAIL'})"
         print(f"  {name:<30}{1e3 * t:9.0f} ms   x{ratio:4.2f} of VAE{verdict}")
+    one, six = time_products(1, repeats), time_products(6, repeats)
+    vae_step = times["VAE"] / -(-n_rows // 100)
+    print(f"  matrix products of one step alone: {1e6 * one:.0f} us for one network, "
+          f"{1e6 * six:.0f} us for 6 stacked = x{six / one:.2f}")
+    # If nothing but the products grew with K, an EMVAE step would cost the VAE
+    # step plus the extra products; the elementwise work grows K-fold too.
+    print(f"  EMVAE/VAE if only the products grew with K: x{(vae_step + six - one) / vae_step:.2f} "
+          f"(VAE step {1e6 * vae_step:.0f} us)")
     return times
 
 
