@@ -12,7 +12,8 @@ import pytest
 
 from minivae import GaussianMixture
 from minivae._validation import NotFittedError
-from minivae.models import VAE, WAE, Autoencoder, BaseModel, TrainingDivergedError, load
+from minivae.models import (EMVAE, VAE, WAE, Autoencoder, BaseModel, TrainingDivergedError,
+                            VampPriorVAE, load)
 from minivae.optim import Adam
 
 X8 = np.random.default_rng(0).normal(size=(8, 3))
@@ -497,3 +498,22 @@ def test_mismatched_noise_and_missing_directories_get_clear_errors(tmp_path):
     (tmp_path / "g.csv").write_text("1,2,3\n")
     with pytest.raises(ValueError, match="cannot read it as an .npz archive"):
         load(tmp_path / "g.csv")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: VAE(n_latent=2, hidden_sizes=(6,)),
+    lambda: WAE(n_latent=2, hidden_sizes=(6,)),
+    lambda: EMVAE(n_components=2, n_latent=2, hidden_sizes=(6,)),
+    lambda: VampPriorVAE(n_pseudo=4, n_latent=2, hidden_sizes=(6,)),
+    lambda: Autoencoder(n_latent=2, hidden_sizes=(6,)),
+], ids=["vae", "wae", "emvae", "vampprior", "autoencoder"])
+def test_float32_models_give_float64_scores_and_float32_data(make):
+    # One rule for every model: per-row scores are float64, whatever the model's dtype;
+    # what lives in data or latent space keeps the model's dtype.
+    X = np.random.default_rng(0).random((30, 3)).astype(np.float32)
+    model = make().set_params(dtype="float32", n_epochs=2, random_state=0).fit(X)
+    for name in ("score_samples", "elbo", "log_likelihood", "reconstruction_error"):
+        if hasattr(model, name):
+            assert getattr(model, name)(X).dtype == np.float64, name
+    for name in ("transform", "reconstruct"):
+        assert getattr(model, name)(X).dtype == np.float32, name

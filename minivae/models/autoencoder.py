@@ -57,6 +57,10 @@ class Autoencoder(BaseModel):
     lr, batch_size, n_epochs, clip_norm :
         Adam learning rate, minibatch size, epochs, optional gradient-norm clip.
     dtype : {"float64", "float32"}
+        Precision of the weights and of the arithmetic. Outputs in data or
+        latent space (``transform``, ``reconstruct``, ``sample``) have this
+        dtype; per-row scores (``score_samples``, ``reconstruction_error``,
+        and a VAE's ``elbo`` and ``log_likelihood``) are always float64.
     random_state : None, int or numpy.random.Generator
         Drives initialisation, shuffling and corruption.
     verbose : bool or int
@@ -240,15 +244,17 @@ class Autoencoder(BaseModel):
 
         Higher means more anomalous. The code is deterministic, so ``n_mc``
         and ``random_state`` (kept for the same call as the VAE's) change nothing.
+        Returns an array of shape (n_samples,), float64 like every model's
+        per-row scores, whatever the model's dtype.
         """
         check_positive_int(n_mc, "n_mc")
         X = self._validate_X(X, scored=True)
         r = self.reconstruct(X) - X
-        return np.einsum("nd,nd->n", r, r)
+        return np.einsum("nd,nd->n", r, r).astype(np.float64)
 
     @allow_overflow
     def score_samples(self, X):
-        """Minus the per-sample reconstruction loss: higher means more typical."""
+        """Minus the per-sample reconstruction loss: higher means more typical; (n_samples,), float64."""
         X = self._validate_X(X, scored=True)
         out = self.modules_["decoder"].forward(self.modules_["encoder"].forward(X)[0])[0]
-        return -self._reconstruction(X, out)[0]
+        return -self._reconstruction(X, out)[0].astype(np.float64)

@@ -264,10 +264,14 @@ class WAE(GaussianLatentModel):
 
     @allow_overflow
     def score_samples(self, X):
-        """Minus the reconstruction loss −ln p(x | z = μ(x)) per row: higher means more typical."""
+        """Minus the reconstruction loss −ln p(x | z = μ(x)) per row: higher means more typical.
+
+        Returns an array of shape (n_samples,), float64 like every model's
+        per-row scores, whatever the model's dtype.
+        """
         X = self._validate_X(X, scored=True)
         mu = self._encode(X)[0]
-        return -self._nll(X, self.modules_["decoder"].forward(mu)[0])[0]
+        return -self._nll(X, self.modules_["decoder"].forward(mu)[0])[0].astype(np.float64)
 
     def _after_load(self):
         # The file stores the prior and a Kernel as dicts; give them back as objects.
