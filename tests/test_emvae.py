@@ -174,13 +174,33 @@ def test_single_component_scores_equal_the_vae():
 
 
 # ====================================================================== the thesis's experiment
+# (2.45) with the thesis's settings: K = 6, nx = nh = nz = 2, swish, ω² = 0.3, 200 epochs of
+# minibatches of 100; then the settings the EMVAE docstring recommends for a reliable fit
+# (4 draws, ELBO score, an E-step per epoch annealed over 100 epochs, pruning below 0.02).
+THESIS = dict(n_components=6, n_latent=2, hidden_sizes=(2,), activation="swish", sigma2=0.3,
+              lr=1e-3, batch_size=100, n_epochs=200)
+RECOMMENDED = dict(n_mc=4, e_step_score="elbo", e_step_every="epoch", prune_below=0.02,
+                   anneal_epochs=100, anneal_start=0.3)
+
+
+def _finds_three_clusters(model, X, labels):
+    """The criterion of the test below, as a bool: three components at the proportions, one per cluster."""
+    alpha = model.weights_
+    used = np.sort(alpha[alpha > 0.05])[::-1]
+    if used.size != 3 or np.abs(used - [800 / 1400, 400 / 1400, 200 / 1400]).max() > 0.05:
+        return False
+    if model.n_components_used_ != 3:
+        return False
+    predicted = model.predict(X)
+    counts = [np.bincount(predicted[labels == c], minlength=6) for c in range(3)]
+    return (min(c.max() / c.sum() for c in counts) > 0.95
+            and len({c.argmax() for c in counts}) == 3)
+
+
 @pytest.fixture(scope="module")
 def three_cluster_fit():
     X, labels = datasets.three_clusters(random_state=0, return_labels=True)
-    # (2.45) with the thesis's settings: K = 6, nx = nh = nz = 2, swish, ω² = 0.3,
-    # 200 epochs of minibatches of 100, an E-step per batch.
-    model = EMVAE(n_components=6, n_latent=2, hidden_sizes=(2,), activation="swish", sigma2=0.3,
-                  lr=1e-3, batch_size=100, n_epochs=200, random_state=0).fit(X)
+    model = EMVAE(**THESIS, **RECOMMENDED, random_state=0).fit(X)
     return model, X, labels
 
 
@@ -198,6 +218,39 @@ def test_three_clusters_are_found_with_their_proportions(three_cluster_fit):
         share = np.bincount(predicted[labels == c], minlength=6).max() / (labels == c).sum()
         assert share > 0.95, (c, share)
     assert len({np.bincount(predicted[labels == c], minlength=6).argmax() for c in range(3)}) == 3
+    assert _finds_three_clusters(model, X, labels)
+    # Pruning below 0.02 leaves the three unused components at α = 0 exactly.
+    assert (alpha == 0).sum() == 3
+
+
+def test_recommended_settings_find_the_clusters_for_most_seeds():
+    # Seeds 1-5: the five seeds after the fixture's, fixed by that rule (not picked by outcome).
+    # Over seeds 0-19 the recommended settings succeeded for 13/20, the thesis's for 3/20
+    # (tutorial 04 has the table); on seeds 1-5 they succeeded for 4/5 and 2/5. One failure
+    # is allowed, so the test guards the improvement without pinning single runs.
+    X, labels = datasets.three_clusters(random_state=0, return_labels=True)
+    found = [_finds_three_clusters(EMVAE(**THESIS, **RECOMMENDED, random_state=s).fit(X), X, labels)
+             for s in range(1, 6)]
+    assert sum(found) >= 4, found
+
+
+def test_annealing_tempers_the_e_step():
+    """With power b, (2.43) is γ ∝ (α_k p_k)^b; b rises linearly from anneal_start to 1."""
+    model, X = _initialized(4, 6, 2, 2, [3], "swish", "gaussian", 3, n_mc=2)
+    model.set_params(anneal_epochs=4, anneal_start=0.2)
+    assert [model._e_step_power(t) for t in range(6)] == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0, 1.0])
+    noise = model.draw_noise(X, 4)
+    rows = np.arange(6)
+    log_alpha = np.log([0.5, 0.3, 0.2])
+    state = {**model.init_state(X), "rows": rows, "e_step": True, "e_step_power": 0.5}
+    state["log_alpha"][...] = log_alpha
+    model.step(X, noise, state, model._grads)
+    nll, _ = _by_hand(model, X, noise["eps"])
+    expected, _ = e_step(0.5 * (-nll.mean(axis=0).T), 0.5 * log_alpha)
+    np.testing.assert_allclose(state["log_gamma"], expected, rtol=1e-10, atol=1e-12)
+    # Flatter than the untempered (2.43): the largest γ of every row is smaller.
+    untempered, _ = e_step(-nll.mean(axis=0).T, log_alpha)
+    assert (expected.max(axis=1) <= untempered.max(axis=1) + 1e-12).all()
 
 
 def test_samples_follow_the_mixture_weights(three_cluster_fit):
@@ -288,6 +341,10 @@ def test_save_load_round_trip(tmp_path):
     ({"weight_floor": "0.1"}, TypeError, "weight_floor must be a real number, got str"),
     ({"weight_floor": 0.1, "prune_below": 0.1}, ValueError, "at most one of weight_floor and prune_below"),
     ({"sigma2": -1.0}, ValueError, "sigma2 must be a finite positive number"),
+    ({"anneal_epochs": -1}, ValueError, "anneal_epochs must be an int >= 0, got -1"),
+    ({"anneal_epochs": 2.5}, ValueError, "anneal_epochs must be an int >= 0, got 2.5"),
+    ({"anneal_start": 0.0}, ValueError, r"anneal_start must lie in \(0, 1\], got 0.0"),
+    ({"anneal_start": "0.3"}, TypeError, "anneal_start must be a real number, got str"),
 ])
 def test_bad_hyperparameters_raise_at_fit(kwargs, error, message):
     X = np.zeros((4, 2))

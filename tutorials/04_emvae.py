@@ -186,16 +186,56 @@ print("sorted, learned ", np.sort(em3.weights_)[::-1][:3],
       " true 800/1400, 400/1400, 200/1400 =", np.array([800, 400, 200]) / 1400)
 print("components used:", em3.n_components_used_)
 
-# How often does a single run find the three clusters? A few seeds:
+# %% [markdown]
+# How often does a single run find the three clusters? With the thesis's
+# settings, for 3 of the seeds 0–19 only (the table at the end): the first
+# E-step runs on random networks, so the initial partition is arbitrary, and
+# EM then keeps a cluster split between two components, lets one component
+# stretch over two clusters (α ≈ 0.714 = (800 + 200)/1400), or keeps a tiny
+# component that still wins a few rows. Four documented options, each with a
+# reason, make the same algorithm reliable for 13 of 20 seeds:
+#
+# * `n_mc=4`: four draws of z per point, so the E-step's score is less noisy;
+# * `e_step_score="elbo"`: the score is each component's ELBO, so a component
+#   pays the KL of stretching its encoder over two clusters;
+# * `e_step_every="epoch"` with `anneal_epochs=100, anneal_start=0.3`:
+#   deterministic annealing (Ueda & Nakano 1998), γ_ik ∝ (α_k p_k)^b with b
+#   rising from 0.3 to 1 over the first 100 epochs, so early, random
+#   differences between the networks do not yet decide who owns what;
+# * `prune_below=0.02`: a component that has lost is removed for good.
+#
+# E-step (2.43) and M-step (2.44) are unchanged after epoch 100.
+
+# %%
+recommended = dict(n_mc=4, e_step_score="elbo", e_step_every="epoch", prune_below=0.02,
+                   anneal_epochs=100, anneal_start=0.3)
+thesis3 = dict(n_components=6, n_latent=2, hidden_sizes=(2,), activation="swish", sigma2=0.3,
+               lr=1e-3, batch_size=100, n_epochs=200)
+
+
+def finds_three_clusters(model):
+    """Three components with α > 0.05 at 0.571, 0.286, 0.143 (±0.05), each owning >95% of one cluster."""
+    a = np.sort(model.weights_)[::-1]
+    if (a > 0.05).sum() != 3 or np.abs(a[:3] - [0.571, 0.286, 0.143]).max() > 0.05:
+        return False
+    pred = model.predict(X3)
+    counts = [np.bincount(pred[labels3 == c], minlength=6) for c in range(3)]
+    return (model.n_components_used_ == 3 and min(c.max() / c.sum() for c in counts) > 0.95
+            and len({c.argmax() for c in counts}) == 3)
+
+
+em3_rec = EMVAE(**thesis3, **recommended, random_state=0).fit(X3)
+print("recommended settings, seed 0: α =", em3_rec.weights_, " found:", finds_three_clusters(em3_rec))
 n_seeds = 1 if FAST else 10
-found = []
+found = {"thesis": [], "recommended": []}
 for s in range(1, 1 + n_seeds):
-    a = np.sort(EMVAE(n_components=6, n_latent=2, hidden_sizes=(2,), sigma2=0.3, lr=1e-3,
-                      n_epochs=200, random_state=s).fit(X3).weights_)[::-1]
-    ok = (a > 0.05).sum() == 3 and np.abs(a[:3] - [0.571, 0.286, 0.143]).max() < 0.05
-    found.append(ok)
-    print(f"  seed {s}: sorted α {a}  {'three clusters' if ok else 'no'}")
-print(f"{sum(found)}/{n_seeds} further seeds end with three components at the cluster proportions")
+    for name, extra in (("thesis", {}), ("recommended", recommended)):
+        m = EMVAE(**thesis3, **extra, random_state=s).fit(X3)
+        found[name].append(finds_three_clusters(m))
+        print(f"  seed {s}, {name:11s}: sorted α {np.sort(m.weights_)[::-1][:4]}  "
+              f"{'three clusters' if found[name][-1] else 'no'}")
+for name, ok in found.items():
+    print(f"{name}: {sum(ok)}/{n_seeds} further seeds find the three clusters")
 
 S3, v3 = em3.sample(1400, random_state=seed(), return_components=True)
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
@@ -327,9 +367,20 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 #   (0.138, 0.574, 0.001, 0.286, 0, 0) against the thesis's
 #   (0, 0.57, 0.29, 0, 0.14, 0) and the true 0.571, 0.286, 0.143: three
 #   components used, three unused, each cluster explained by one component.
-#   Over ten further seeds 5/10 ended like this; the others split the big
-#   cluster between two components (e.g. 0.417 + 0.132 + ...) or merged two
-#   clusters (0.713, 0.232, 0.055). The thesis reports a single run.
+#   With the thesis's settings that is the lucky case. Over the seeds 0–19
+#   (same data; script outside the repository, criterion of
+#   `tests/test_emvae.py`) the thesis's settings found the three clusters for
+#   **3/20** seeds (0, 1, 3); the others split the big cluster between two
+#   components (seeds 2, 6, 9, 11, 13, 17, e.g. α = 0.417 + 0.132), merged two
+#   clusters into one component (5, 7, 14, 16, 19, e.g. α = (0.714, 0.286)),
+#   or had the right α but a fourth tiny component (α ≈ 0.003) still winning a
+#   few rows (4, 8, 10, 12, 15, 18). With the recommended settings:
+#   **13/20** (failures: seeds 2, 6, 7, 8, 12, 14, 15: a component that owns
+#   one cluster also takes part of a neighbouring one (2, 7, 8, 12, 15), a
+#   split big cluster (6), a full merge (14)). On two other draws of the data
+#   (data seeds 1 and 2, model seeds 0–9) the thesis's settings found them
+#   1/10 and 3/10 times, the recommended ones 6/10 and 6/10. The thesis
+#   reports a single run.
 # * **Section 5** (`04_emvae_ring_blob.png`). α = (0.32, 0.17, 0.03, 0.11,
 #   0.00, 0.37): four components cut the ring into arcs (500, 388, 72 and 540
 #   ring points), and the blob is shared by the two components whose arcs face
