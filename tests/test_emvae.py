@@ -343,8 +343,9 @@ def test_save_load_round_trip(tmp_path):
     ({"sigma2": -1.0}, ValueError, "sigma2 must be a finite positive number"),
     ({"anneal_epochs": -1}, ValueError, "anneal_epochs must be an int >= 0, got -1"),
     ({"anneal_epochs": 2.5}, ValueError, "anneal_epochs must be an int >= 0, got 2.5"),
-    ({"anneal_start": 0.0}, ValueError, r"anneal_start must lie in \(0, 1\], got 0.0"),
-    ({"anneal_start": "0.3"}, TypeError, "anneal_start must be a real number, got str"),
+    ({"anneal_start": 0.0}, ValueError, "anneal_start must be a finite positive number, got 0.0"),
+    ({"anneal_start": 1.5}, ValueError, r"anneal_start must lie in \(0, 1\], got 1.5"),
+    ({"anneal_start": "0.3"}, TypeError, "anneal_start"),
 ])
 def test_bad_hyperparameters_raise_at_fit(kwargs, error, message):
     X = np.zeros((4, 2))

@@ -28,6 +28,7 @@ from .._validation import (
     check_array,
     check_flag,
     check_is_fitted,
+    check_positive,
     check_positive_int,
     check_random_state,
 )
@@ -207,14 +208,9 @@ class EMVAE(GaussianLatentModel):
         if self.weight_floor > 0 and self.prune_below > 0:
             raise ValueError(f"at most one of weight_floor and prune_below may be positive, got "
                              f"weight_floor={self.weight_floor}, prune_below={self.prune_below}")
-        if isinstance(self.anneal_epochs, bool) or not isinstance(self.anneal_epochs, (int, np.integer)) \
-                or self.anneal_epochs < 0:
-            raise ValueError(f"anneal_epochs must be an int >= 0, got {self.anneal_epochs!r}")
-        start = self.anneal_start
-        if isinstance(start, bool) or not isinstance(start, (int, float, np.integer, np.floating)):
-            raise TypeError(f"anneal_start must be a real number, got {type(start).__name__}")
-        if not 0.0 < float(start) <= 1.0:
-            raise ValueError(f"anneal_start must lie in (0, 1], got {start}")
+        check_positive_int(self.anneal_epochs, "anneal_epochs", minimum=0)
+        if check_positive(self.anneal_start, "anneal_start") > 1.0:   # also refuses 0, NaN, "0.3"
+            raise ValueError(f"anneal_start must lie in (0, 1], got {self.anneal_start}")
 
     def _set_up(self):
         super()._set_up()
