@@ -299,47 +299,45 @@ def bench_per_point(n_rows=100, n_draws=200, dims=(2, 10), thread_counts=(2, 1))
 
 
 # ---------------------------------------------------------------------------
-# HOOK: WAE vs VAE epoch time (owned by the WAE model issue).
-# The issue asks for the ratio of one WAE epoch to one VAE epoch at the thesis's
-# KDD architecture (nx = 34, nh = 30, nz = 10, batch 100), target <= 1.5.
-# This section is guarded: it is skipped with a message until minivae.models
-# provides VAE and WAE with the arguments used below.
+# WAE vs VAE epoch time
 # ---------------------------------------------------------------------------
 
 def bench_wae_vs_vae_epoch(n_rows=20_000, repeats=3):
-    try:
-        from minivae.models import VAE, WAE
-    except ImportError as exc:
-        print(f"\nWAE-vs-VAE epoch time: skipped (minivae.models not available: {exc})")
-        return None
+    """One WAE epoch against one VAE epoch at the thesis's KDD shape; target WAE/VAE <= 1.3.
+
+    34-30-10, sigmoid, batch 100, σ² = 1 for both. The WAE's extra work per
+    step is the MMD² with its gradient on 100 encoder and 100 prior samples,
+    and the prior draws. Kernels: the thesis's (Gaussian γ = 0.01, IMQ C = 1)
+    and the defaults (Gaussian γ = 1/(2 d_z), IMQ summed over 7 scales).
+    Fits are interleaved, the best of ``repeats`` kept.
+    """
+    from minivae.models import VAE, WAE
+
     rng = np.random.default_rng(0)
     X = rng.standard_normal((n_rows, 34))      # KDD-like shape; timing only
     common = dict(n_latent=10, hidden_sizes=(30,), activation="sigmoid", batch_size=100,
-                  n_epochs=1, random_state=0)
+                  sigma2=1.0, n_epochs=1, random_state=0)
     models = {
-        "VAE": lambda: VAE(sigma2=300.0, **common),
-        "WAE gaussian g=0.01": lambda: WAE(kernel="gaussian", kernel_scale=0.01, lam=1.0, **common),
-        "WAE imq C=1": lambda: WAE(kernel="imq", kernel_scale=1.0, lam=1.0, **common),
+        "VAE": lambda: VAE(**common),
+        "WAE gaussian g=0.01": lambda: WAE(kernel="gaussian", kernel_scale=0.01, **common),
+        "WAE imq C=1": lambda: WAE(kernel="imq", kernel_scale=1.0, **common),
+        "WAE gaussian default": lambda: WAE(kernel="gaussian", **common),
+        "WAE imq default (7)": lambda: WAE(kernel="imq", **common),
     }
     print(f"\nWAE vs VAE, one epoch of {n_rows} rows, 34-30-10, batch 100 (best of {repeats}):")
-    try:
-        times = {}
+    for make in models.values():
+        make().fit(X[:1000])                   # warm-up: compile, caches
+    times = dict.fromkeys(models, np.inf)
+    for _ in range(repeats):
         for name, make in models.items():
-            make().fit(X[:1000])               # warm-up: compile, caches
-            best = np.inf
-            for _ in range(repeats):
-                model = make()
-                t0 = time.perf_counter()
-                model.fit(X)
-                best = min(best, time.perf_counter() - t0)
-            times[name] = best
-    except (TypeError, ValueError, AttributeError) as exc:
-        print(f"  skipped: the model API differs from this hook ({type(exc).__name__}: {exc})")
-        return None
+            model = make()
+            t0 = CLOCK()
+            model.fit(X)
+            times[name] = min(times[name], CLOCK() - t0)
     for name, t in times.items():
         ratio = t / times["VAE"]
         print(f"  {name:<22}{1e3 * t:9.0f} ms   x{ratio:4.2f} of VAE"
-              + ("" if name == "VAE" else f"  (target <= 1.5: {'PASS' if ratio <= 1.5 else 'FAIL'})"))
+              + ("" if name == "VAE" else f"  (target <= 1.3: {'PASS' if ratio <= 1.3 else 'FAIL'})"))
     return times
 
 
@@ -348,7 +346,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, nargs="+", default=[2, 1],
                         help="numba thread counts; the first is used for the targets")
     parser.add_argument("--quick", action="store_true", help="n in {200, 1000} only")
-    parser.add_argument("--no-wae", action="store_true", help="skip the WAE-vs-VAE epoch hook")
+    parser.add_argument("--no-wae", action="store_true", help="skip the WAE-vs-VAE epoch times")
     parser.add_argument("--cpu-time", action="store_true",
                         help="time by the calling thread's CPU time (robust on a busy machine); "
                              "needs --threads 1 and OPENBLAS_NUM_THREADS=1")
