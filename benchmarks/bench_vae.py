@@ -46,6 +46,9 @@ is first imported, so the script re-runs itself in one subprocess per thread
 setting with ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS``
 set, PyTorch gets ``torch.set_num_threads`` to match, and with one thread XLA
 (JAX) gets ``--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1``.
+On Linux the subprocess is also pinned to that many cores
+(``os.sched_setaffinity``), because those settings alone leave XLA free to run
+work on helper threads on another core.
 
 Each number is the best of ``--repeats`` fits (the least disturbed by other
 processes); the load average is printed so that a loaded machine shows. On a
@@ -302,11 +305,17 @@ def time_jax(X, nh, nz, dtype, n_epochs, scan):
 def worker(args):
     """Measure every (config, dtype) at this process's thread count; print JSON lines."""
     global clock
+    threads = int(os.environ["OMP_NUM_THREADS"])
+    if hasattr(os, "sched_setaffinity"):
+        # Pin the process (and every thread it will start) to as many cores as
+        # threads. Thread-count settings alone do not hold XLA to one core: its
+        # runtime overlaps work on helper threads, which on an idle 2-core machine
+        # gave JAX 1.5-1.9 cores' worth of CPU time in "1 thread" runs.
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:threads])
     import numpy as np
 
     if args.cpu_time:
         clock = time.process_time
-    threads = int(os.environ["OMP_NUM_THREADS"])
     try:
         import torch
         torch.set_num_threads(threads)

@@ -5,6 +5,7 @@ import json
 import multiprocessing
 import os
 import threading
+import tracemalloc
 import zipfile
 
 import numpy as np
@@ -517,3 +518,18 @@ def test_float32_models_give_float64_scores_and_float32_data(make):
             assert getattr(model, name)(X).dtype == np.float64, name
     for name in ("transform", "reconstruct"):
         assert getattr(model, name)(X).dtype == np.float32, name
+
+
+def test_scoring_a_few_rows_does_not_pad_them_to_a_huge_block():
+    # Scores run on fixed, padded blocks (row independence); a short X pays for a
+    # whole block, so the default block stays small whatever the memory budget allows.
+    model = VAE(n_latent=2, hidden_sizes=(16,), n_epochs=1, random_state=0).fit(X8)
+    model.score_samples(X8[:1], n_mc=1)                 # warm-up
+    tracemalloc.start()
+    try:
+        for score in (model.score_samples, model.elbo, model.log_likelihood):
+            score(X8[:1], n_mc=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000, peak        # 256 rows × 16 units; a budget-sized block was 32 MB

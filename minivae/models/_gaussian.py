@@ -46,6 +46,10 @@ LOG_SIGMA_MIN, LOG_SIGMA_MAX = -30.0, 30.0
 
 # Memory budget of the Monte-Carlo scores: about this many floats per block.
 _BLOCK_FLOATS = 4_000_000
+# ... and at most this many rows per block: the last block is padded to the full
+# size, so scoring one row costs a whole block (a block sized by the budget alone
+# would be 250,000 rows for a 16-wide network with n_mc = 1).
+_MAX_BLOCK_ROWS = 256
 # Scores run the networks on blocks of a fixed number of rows, a multiple of this,
 # with the last block padded: BLAS then computes every row with the same kernel
 # and the same summation order, so a row's score is bit-identical alone or in a
@@ -201,10 +205,10 @@ class GaussianLatentModel(BaseModel):
         return [slice(k, min(k + step, n_mc)) for k in range(0, n_mc, step)]
 
     def _rows_per_block(self, n_mc, rows_per_block):
-        """Rows per block: from the memory budget, or ``rows_per_block``; rounded up to a multiple of 64."""
+        """Rows per block: from the memory budget (at most 256), or ``rows_per_block``; a multiple of 64."""
         if rows_per_block is None:
             width = max(self.n_features_in_, self.n_latent, *self._hidden)
-            rows = max(1, _BLOCK_FLOATS // (n_mc * width))
+            rows = min(max(1, _BLOCK_FLOATS // (n_mc * width)), _MAX_BLOCK_ROWS)
         else:
             rows = check_positive_int(rows_per_block, "rows_per_block")
         return -(-rows // _BLOCK_ROWS) * _BLOCK_ROWS
