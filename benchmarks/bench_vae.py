@@ -316,13 +316,13 @@ def worker(args):
 
     if args.cpu_time:
         clock = time.process_time
-    try:
-        import torch
-        torch.set_num_threads(threads)
-    except ImportError:
-        torch = None
-    if args.no_torch:
-        torch = None
+    torch = None
+    if not args.no_torch:
+        try:
+            import torch
+            torch.set_num_threads(threads)
+        except ImportError:
+            torch = None
     jax = None
     if not args.no_jax:
         try:

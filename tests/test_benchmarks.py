@@ -1,0 +1,46 @@
+"""The benchmark scripts run: each in its smallest mode, printing its table.
+
+Their numbers are measurements, not test outcomes (the targets live in the
+scripts); these tests only keep the scripts from rotting between the runs
+that report them.
+"""
+
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Smallest settings of each script; no PyTorch or JAX columns (optional extras).
+RUNS = {
+    "bench_vae": ["--quick", "--threads", "1", "--no-torch", "--no-jax", "--configs", "htru2",
+                  "--dtypes", "float32", "--repeats", "1", "--epochs", "1"],
+    "bench_emvae": ["--quick", "--no-epoch", "--repeats", "1"],
+    "bench_mmd": ["--quick", "--threads", "1", "--no-wae"],
+}
+# A data row of each table: the ratio it reports.
+ROWS = {
+    "bench_vae": r"HTRU2-like 8-20-4\s+float32\s+1\s+[\d,]+\s+[\d,]+.*?([\d.]+)x",
+    "bench_emvae": r"^\s+100000\s+6\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+([\d.]+)",
+    "bench_mmd": r"^\s+1000\s+10 gaussian\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+([\d.]+)",
+}
+
+
+@pytest.mark.parametrize("script", sorted(RUNS))
+def test_benchmark_script_prints_its_table(script):
+    paths = [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths), OPENBLAS_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / f"{script}.py"), *RUNS[script]],
+                          env=env, capture_output=True, text=True, timeout=300)
+    # A missed speed target sets the exit status of bench_emvae and bench_mmd: not a failure here.
+    assert proc.returncode in (0, 1), proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    match = re.search(ROWS[script], proc.stdout, flags=re.MULTILINE)
+    assert match, proc.stdout[-3000:]
+    ratio = float(match.group(1))
+    assert math.isfinite(ratio) and ratio > 0
