@@ -267,11 +267,16 @@ class WAE(GaussianLatentModel):
         """Minus the reconstruction loss −ln p(x | z = μ(x)) per row: higher means more typical.
 
         Returns an array of shape (n_samples,), float64 like every model's
-        per-row scores, whatever the model's dtype.
+        per-row scores, whatever the model's dtype. The networks run on the
+        same padded blocks of rows as the Monte-Carlo scores, so a row's score
+        is bit-identical alone or in a batch.
         """
         X = self._validate_X(X, scored=True)
-        mu = self._encode(X)[0]
-        return -self._nll(X, self.modules_["decoder"].forward(mu)[0])[0].astype(np.float64)
+        out = np.empty(X.shape[0], dtype=np.float64)
+        for rows, xb, mu, _ in self._blocks(X, 1):
+            nll = self._nll(xb, self.modules_["decoder"].forward(mu)[0])[0]
+            out[rows] = -nll[:rows.stop - rows.start]
+        return out
 
     def _after_load(self):
         # The file stores the prior and a Kernel as dicts; give them back as objects.
