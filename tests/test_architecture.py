@@ -131,6 +131,28 @@ def test_a_rows_score_is_the_same_alone_and_in_a_batch(score):
         np.testing.assert_array_equal(SCORES[score](model, X), together)
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_row_independence_of_the_scores_at_a_realistic_width(dtype):
+    # 600 rows of 30 features, rows alone and at every position of a 256-row block.
+    # float64: bit for bit. float32: OpenBLAS's single-precision product gives a row
+    # different last bits at different positions in the block, so only to rounding.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((600, 30))
+    models = [VAE(n_latent=3, hidden_sizes=(32,)), WAE(n_latent=3, hidden_sizes=(32,)),
+              VampPriorVAE(n_pseudo=10, n_latent=3, hidden_sizes=(32,))]
+    for model in models:
+        model.set_params(dtype=dtype, n_epochs=2, random_state=0).fit(X)
+        for score in ("elbo", "log_likelihood", "score_samples", "reconstruction_error"):
+            if not hasattr(model, score):
+                continue
+            together = SCORES[score](model, X)
+            alone = np.array([SCORES[score](model, X[i:i + 1])[0] for i in range(0, 600, 23)])
+            if dtype == "float64":
+                np.testing.assert_array_equal(alone, together[::23], err_msg=score)
+            else:
+                np.testing.assert_allclose(alone, together[::23], rtol=1e-5, err_msg=score)
+
+
 @pytest.mark.parametrize("log_sigma", [-800.0, -50.0, 0.0, 700.0])
 @pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
 def test_scores_are_finite_for_extreme_log_sigma(log_sigma, likelihood):
@@ -518,6 +540,25 @@ def test_float32_models_give_float64_scores_and_float32_data(make):
             assert getattr(model, name)(X).dtype == np.float64, name
     for name in ("transform", "reconstruct"):
         assert getattr(model, name)(X).dtype == np.float32, name
+
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+@pytest.mark.parametrize("make", [
+    lambda lik: VAE(n_latent=2, hidden_sizes=(6,), likelihood=lik),
+    lambda lik: WAE(n_latent=2, hidden_sizes=(6,), likelihood=lik),
+    lambda lik: EMVAE(n_components=2, n_latent=2, hidden_sizes=(6,), likelihood=lik),
+    lambda lik: VampPriorVAE(n_pseudo=4, n_latent=2, hidden_sizes=(6,), likelihood=lik),
+], ids=["vae", "wae", "emvae", "vampprior"])
+def test_float32_models_sample_and_decode_in_float32(make, likelihood):
+    # Samples live in data space: the model's dtype, with or without the observation noise.
+    X = np.random.default_rng(0).random((30, 3)).astype(np.float32)
+    model = make(likelihood).set_params(dtype="float32", n_epochs=2, random_state=0).fit(X)
+    for noise in (False, True):
+        assert model.sample(5, random_state=0, noise=noise).dtype == np.float32, noise
+    assert model.decode(np.zeros((2, 2))).dtype == np.float32
+    assert model.reconstruct(X, sample_z=True).dtype == np.float32
+    if hasattr(model, "predict_proba"):      # responsibilities: per-row scores, float64
+        assert model.predict_proba(X).dtype == np.float64
 
 
 def test_scoring_a_few_rows_does_not_pad_them_to_a_huge_block():

@@ -15,7 +15,10 @@ Scores are row-independent: every row of one call sees the *same* L draws of
 ε (an array of shape (L, 1, n_latent) broadcast over the rows), and the
 networks run on blocks of a fixed number of rows (the last one padded), so a
 row's score is bit-identical whether it is scored alone or with others, and
-whatever the block size.
+whatever the block size. That holds for float64 models; for float32 ones
+OpenBLAS's single-precision product gives a row different last bits at
+different positions in a block, so a row alone agrees to float32 rounding
+(~1e-7 relative), not bit for bit.
 """
 
 import warnings
@@ -269,7 +272,8 @@ class GaussianLatentModel(BaseModel):
         rng = check_random_state(random_state)
         x = self._decode(self._sample_prior(n_samples, rng))
         if noise and self.likelihood == "gaussian":
-            x = x + np.sqrt(self.sigma2) * rng.standard_normal(x.shape, dtype=self._dtype)
+            # A Python float: a NumPy float64 scalar would turn a float32 sample into float64.
+            x = x + float(np.sqrt(self.sigma2)) * rng.standard_normal(x.shape, dtype=self._dtype)
         elif noise and self.likelihood == "categorical":
             # Inverse CDF per position: the first class whose cumulative probability exceeds u.
             cdf = x.reshape(n_samples, -1, self.n_categories).cumsum(axis=-1)

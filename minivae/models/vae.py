@@ -213,9 +213,10 @@ class VAE(GaussianLatentModel):
         A lower bound in expectation that tightens as K grows; K = 1 is the
         ELBO. The K draws of ε are shared by every row, and the networks run on
         blocks of a fixed number of rows, so a row's value is bit-identical
-        alone or among others, whatever ``rows_per_block`` (rows evaluated at
-        once, rounded up to a multiple of 64; default: about 4·10⁶ floats of work,
-        at most 256 rows, since a short X is padded to a whole block).
+        (float64 models; float32: to rounding) alone or among others,
+        whatever ``rows_per_block`` (rows evaluated at once, rounded up to a
+        multiple of 64; default: about 4·10⁶ floats of work, at most 256
+        rows, since a short X is padded to a whole block).
 
         Returns
         -------

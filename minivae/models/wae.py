@@ -269,7 +269,7 @@ class WAE(GaussianLatentModel):
         Returns an array of shape (n_samples,), float64 like every model's
         per-row scores, whatever the model's dtype. The networks run on the
         same padded blocks of rows as the Monte-Carlo scores, so a row's score
-        is bit-identical alone or in a batch.
+        is bit-identical alone or in a batch (float64; float32 to rounding).
         """
         X = self._validate_X(X, scored=True)
         out = np.empty(X.shape[0], dtype=np.float64)
