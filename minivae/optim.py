@@ -20,7 +20,10 @@ def clip_grad_norm(grads, max_norm):
     """Rescale ``grads`` in place so their joint L2 norm is at most ``max_norm``.
 
     Returns the norm before clipping. Gradients are left untouched when the
-    norm is already small enough.
+    norm is already small enough. Finite gradients whose squared norm
+    overflows (float32 entries from ~10¹⁹) are still scaled to ``max_norm``;
+    an infinite entry gives the norm inf (and NaN gradients, which a model's
+    fit reports as a divergence).
 
     Raises
     ------
@@ -30,6 +33,12 @@ def clip_grad_norm(grads, max_norm):
     """
     max_norm = check_positive(max_norm, "max_norm")
     total = np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+    if total == np.inf:
+        # The sum of squares overflowed: if every entry is finite, divide by the
+        # largest first (rare path, so the temporaries do not matter).
+        big = max((float(np.abs(g).max()) for g in grads.values() if g.size), default=0.0)
+        if 0.0 < big < np.inf:
+            total = big * np.sqrt(sum(float(np.vdot(g / big, g / big)) for g in grads.values()))
     if total > max_norm:
         scale = max_norm / (total + 1e-12)
         for g in grads.values():

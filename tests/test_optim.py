@@ -176,6 +176,21 @@ def test_clip_grad_norm(seed, max_norm):
             np.testing.assert_array_equal(grads[k], before[k])
 
 
+@pytest.mark.parametrize("dtype, big", [(np.float32, 1e20), (np.float64, 1e200)])
+def test_clip_grad_norm_when_the_squares_overflow(dtype, big):
+    # Finite gradients whose squared norm overflows (float32 from ~1.8e19) are still
+    # scaled to max_norm, not to zero (inf norm -> scale 0 made the step vanish).
+    grads = {"a": np.full(10, big, dtype=dtype), "b": np.array([-big, 0.0], dtype=dtype)}
+    norm = clip_grad_norm(grads, 2.0)
+    assert norm == pytest.approx(big * np.sqrt(11), rel=1e-6)
+    after = np.sqrt(sum(float(np.vdot(g.astype(np.float64), g.astype(np.float64))) for g in grads.values()))
+    assert after == pytest.approx(2.0, rel=1e-6)
+    assert grads["a"].dtype == dtype and grads["b"][0] < 0
+    # An infinite gradient has no direction to keep: the norm is inf, as before.
+    with np.errstate(invalid="ignore"):
+        assert clip_grad_norm({"a": np.array([np.inf, 1.0])}, 1.0) == np.inf
+
+
 def test_optimiser_clip_norm_limits_the_step():
     theta = np.zeros(2)
     SGD(lr=1.0, clip_norm=1.0).step({"w": theta}, {"w": np.array([30.0, 40.0])})
