@@ -7,6 +7,8 @@ against central differences with γ and ε held fixed, the E-step against
 by hand, and training against the thesis's three-cluster experiment (2.45).
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -251,6 +253,20 @@ def test_annealing_tempers_the_e_step():
     # Flatter than the untempered (2.43): the largest γ of every row is smaller.
     untempered, _ = e_step(-nll.mean(axis=0).T, log_alpha)
     assert (expected.max(axis=1) <= untempered.max(axis=1) + 1e-12).all()
+
+
+def test_annealing_longer_than_the_fit_warns():
+    # With anneal_epochs >= n_epochs no E-step runs untempered: weights_ come from
+    # flattened responsibilities. The fit says so instead of failing silently.
+    X = np.random.default_rng(0).standard_normal((40, 2))
+    model = EMVAE(n_components=3, hidden_sizes=(3,), n_epochs=4, anneal_epochs=10, anneal_start=0.3,
+                  random_state=0)
+    with pytest.warns(UserWarning, match=r"anneal_epochs=10 >= n_epochs=4.*b = 0.51"):
+        model.fit(X)
+    assert np.isclose(model.weights_.sum(), 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.set_params(anneal_epochs=3).fit(X)       # finishes: the last epoch has b = 1
 
 
 def test_samples_follow_the_mixture_weights(three_cluster_fit):

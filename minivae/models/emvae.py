@@ -21,6 +21,8 @@ matrix product runs all components on a minibatch at once. The E-step over
 all rows and components is the compiled kernel of :mod:`minivae.estep`.
 """
 
+import warnings
+
 import numpy as np
 from scipy.special import logsumexp
 
@@ -98,7 +100,9 @@ class EMVAE(GaussianLatentModel):
         (2.43) itself afterwards. b < 1 flattens the responsibilities, so no
         component claims a region (or a neighbouring cluster) on the strength
         of the random networks it started with. 0 (default): no annealing,
-        the thesis's algorithm.
+        the thesis's algorithm. With ``anneal_epochs >= n_epochs`` the
+        annealing does not finish (every E-step is tempered, and ``weights_``
+        come from flattened responsibilities): fit warns.
     anneal_start : float in (0, 1]
         b_0, the power of the first E-step when ``anneal_epochs`` > 0.
     lr, batch_size, n_epochs, clip_norm, dtype, random_state, verbose, early_stopping, validation_fraction, n_iter_no_change :
@@ -240,6 +244,13 @@ class EMVAE(GaussianLatentModel):
         annealing power b of (2.43) (1 outside the annealing).
         """
         N, K = X.shape[0], self.n_components
+        if 0 < self.anneal_epochs and self.anneal_epochs >= self.n_epochs:
+            b = self._e_step_power(self.n_epochs - 1)
+            warnings.warn(
+                f"EMVAE: anneal_epochs={self.anneal_epochs} >= n_epochs={self.n_epochs}, so the "
+                f"annealing does not finish: the last E-step is tempered with b = {b:.3g} instead "
+                f"of 1, and weights_ come from flattened responsibilities. Raise n_epochs above "
+                f"anneal_epochs.", UserWarning, stacklevel=3)   # points at the caller of fit()
         return {
             "beta": 1.0,
             "e_step_power": 1.0,
