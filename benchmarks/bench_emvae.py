@@ -46,6 +46,9 @@ import time
 import numba
 import numpy as np
 
+# Measure the minivae of this checkout, not whichever copy is installed.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 from minivae.estep import _e_step_numba, e_step
 
 
@@ -219,7 +222,8 @@ def bench_epoch(n_rows, repeats):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="n in {1e4, 1e5}; 5,000 rows per epoch")
-    parser.add_argument("--repeats", type=int, default=7, help="calls per implementation (best kept)")
+    parser.add_argument("--repeats", type=int, default=7, help="timed rounds per implementation, each >= 50 ms of calls "
+                             "(the best kept)")
     parser.add_argument("--no-epoch", action="store_true", help="skip the EMVAE-vs-VAE epoch time")
     parser.add_argument("--cpu-time", action="store_true",
                         help="time the epochs with this process's CPU time (steadier on a busy "

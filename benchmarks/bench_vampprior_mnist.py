@@ -59,9 +59,13 @@ import argparse
 import json
 import os
 import platform
+import sys
 import time
 
 import numpy as np
+
+# Measure the minivae of this checkout, not whichever copy is installed.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from minivae import VAE, VampPriorVAE, datasets
 

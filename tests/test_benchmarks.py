@@ -44,3 +44,25 @@ def test_benchmark_script_prints_its_table(script):
     assert match, proc.stdout[-3000:]
     ratio = float(match.group(1))
     assert math.isfinite(ratio) and ratio > 0
+
+
+@pytest.mark.parametrize("script", ["bench_emvae", "bench_mmd", "bench_vae", "bench_vampprior_mnist"])
+def test_benchmark_script_measures_the_minivae_of_its_checkout(script, tmp_path):
+    # Run from elsewhere with no PYTHONPATH: the script must import the minivae next to it,
+    # not an installed copy (an editable install of another checkout, a released version).
+    probe = (
+        "import contextlib, io, runpy, sys\n"
+        f"sys.argv = [{script!r}, '--help']\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        f"        runpy.run_path({str(ROOT / 'benchmarks' / (script + '.py'))!r}, run_name='__main__')\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "import minivae\n"
+        "print(minivae.__file__)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert Path(proc.stdout.strip()).resolve() == (ROOT / "minivae" / "__init__.py").resolve()
