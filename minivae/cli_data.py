@@ -87,9 +87,11 @@ def read_table(path, header="auto"):
     Raises
     ------
     DataError
-        Missing or unreadable file, malformed CSV (an unclosed quote, a NUL
-        byte), a non-numeric field, ragged rows, NaN or infinity, no data rows,
-        ``header=True`` for a ``.npy`` file. The message names the file and,
+        Missing or unreadable file (or a directory), malformed CSV (an
+        unclosed quote, text after a closing quote), a non-numeric field,
+        ragged rows, a header with an empty name (pandas' index column, a
+        trailing comma), NaN or infinity, no data rows, ``header=True`` for a
+        ``.npy`` file. The message names the file and,
         for a CSV, the line.
     ValueError
         If ``header`` is not ``"auto"``, True or False.
@@ -98,6 +100,8 @@ def read_table(path, header="auto"):
                for choice in _HEADER_CHOICES):
         raise ValueError(f"header must be 'auto', True or False, got {header!r}")
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{path} is a directory, not a file")
     if not path.is_file():
         raise DataError(f"no such file: {path}")
     if path.suffix.lower() == ".npy":
@@ -157,13 +161,29 @@ def _read_csv(path, header):
     first_line, first = records[0]
     if header is True or (header == "auto" and not all(_is_number(c) for c in first)):
         names, records = first, records[1:]
+        if "" in names:
+            # An unnamed column: pandas' to_csv writes its index that way, and training
+            # on row numbers would go unnoticed.
+            j = names.index("")
+            why = ("an index column written by pandas? write the file with index=False or drop "
+                   "the column" if j == 0 else
+                   "a trailing comma? remove it from every line" if j == len(names) - 1 else None)
+            raise DataError(f"{path}: line {first_line}: the header's field {j + 1} is empty"
+                            + (f" ({why})" if why else "; give every column a name"))
         if not records:
             raise DataError(f"{path}: a header line but no data rows")
     n_cols = len(first)
     rows, lines = [], []
     for lineno, cells in records:
         if len(cells) != n_cols:
-            raise DataError(f"{path}: line {lineno} has {len(cells)} values, expected {n_cols}")
+            where = f", as many as the header on line {first_line}" if names is not None else ""
+            hint = ""
+            if any(";" in c or "\t" in c for c in first):
+                hint = " (fields must be separated by commas)"
+            elif len(cells) == n_cols + 1 and cells[-1] == "":
+                hint = " (a trailing comma? remove it from every line)"
+            raise DataError(f"{path}: line {lineno} has {len(cells)} values, expected {n_cols}"
+                            f"{where}{hint}")
         try:
             rows.append([float(c) for c in cells])
         except ValueError:

@@ -232,12 +232,25 @@ def test_read_table_header_argument(tmp_path):
     ('a,b\n"1,5",2\n', r"line 2: '1,5' is not a number \(a decimal comma"),
     ('a,b\n"1\n2",3\n', r"line 2: '1\\n2' is not a number"),
     ("a,b\n1,2,3\n", r"line 2 has 3 values, expected 2"),
+    # pandas' to_csv with its index: the index column would be trained on silently.
+    (",a,b\n0,1,2\n1,3,4\n", r"line 1: the header's field 1 is empty \(an index column written by pandas"),
+    ("a,b,\n1,2,\n", r"line 1: the header's field 3 is empty \(a trailing comma"),
+    ("a,,b\n1,2,3\n", r"line 1: the header's field 2 is empty; give every column a name"),
+    ("a,b\n1,2,\n3,4,\n", r"line 2 has 3 values, expected 2, .*\(a trailing comma"),
+    ("# my data\na,b\n1,2\n", r"line 2 has 2 values, expected 1, as many as the header on line 1"),
+    ("a;b\n1,5;2,5\n", r"line 2 has 3 values, expected 1, .*\(fields must be separated by commas\)"),
 ])
 def test_read_table_errors_name_the_file_and_line(tmp_path, text, match):
     path = tmp_path / "bad.csv"
     path.write_bytes(text.encode())
     with pytest.raises(DataError, match=r"bad\.csv: .*" + match):
         read_table(path)
+
+
+def test_read_table_of_a_directory_says_so(tmp_path):
+    (tmp_path / "data.csv").mkdir()
+    with pytest.raises(DataError, match=r"data\.csv is a directory, not a file"):
+        read_table(tmp_path / "data.csv")
 
 
 def test_command_line_header_option_and_a_numeric_header_is_never_taken_as_a_row(tmp_path, capsys):
