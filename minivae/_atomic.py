@@ -22,7 +22,14 @@ def write_atomic(path, write):
         The final file; its directory must exist.
     write : callable
         ``write(fileobj)`` writes the whole content to a binary file object.
+
+    Raises
+    ------
+    IsADirectoryError
+        If ``path`` is an existing directory (before anything is written).
     """
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a directory; give a file name")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".minivae-", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:

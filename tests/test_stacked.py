@@ -173,6 +173,11 @@ def test_save_refuses_what_it_cannot_write(fitted, bars, tmp_path):
         fitted.save(tmp_path / "nodir" / "m.npz")
     with pytest.raises(TypeError, match="path"):
         fitted.save(3)
+    # A directory: said plainly (it was "Is a directory: '.minivae-....part' -> ...").
+    for model in (fitted, Autoencoder(n_latent=2, n_epochs=1, random_state=0).fit(bars)):
+        with pytest.raises(IsADirectoryError, match=r"cannot write .*: it is a directory"):
+            model.save(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == []
     broken = copy.deepcopy(fitted)
     broken.params_["decoder.1.b"][0] = np.nan
     with pytest.raises(ValueError, match=r"non-finite parameters \(param/decoder\.1\.b\)"):
