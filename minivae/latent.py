@@ -82,12 +82,24 @@ def decode_latent(model, Z):
     -------
     X_hat : ndarray of shape (n_samples, n_features)
         The decoder mean (Gaussian), or Bernoulli probabilities in (0, 1).
+
+    Raises
+    ------
+    TypeError
+        If the model has neither method, or decodes a row into more than one
+        (an EMVAE's K decoders give shape (K, n, n_features)).
     """
     if hasattr(model, "decode"):
-        return np.asarray(model.decode(Z))
-    if hasattr(model, "inverse_transform"):
-        return np.asarray(model.inverse_transform(Z))
-    raise TypeError(f"model must have decode(Z) or inverse_transform(Z), got {type(model).__name__}")
+        X_hat, how = np.asarray(model.decode(Z)), "decode"
+    elif hasattr(model, "inverse_transform"):
+        X_hat, how = np.asarray(model.inverse_transform(Z)), "inverse_transform"
+    else:
+        raise TypeError(f"model must have decode(Z) or inverse_transform(Z), got {type(model).__name__}")
+    if X_hat.ndim != 2:
+        raise TypeError(f"{type(model).__name__}.{how} returned shape {X_hat.shape}, not (n_samples, "
+                        "n_features): the latent tools need a model with one decoder (a mixture "
+                        "such as the EMVAE decodes z once per component)")
+    return X_hat
 
 
 def _one_row(x, name):
@@ -707,7 +719,10 @@ def rate_distortion(model, X, bits_list, X_fit=None):
     bits_list = [_check_bits(b, "every entry of bits_list") for b in bits_list]
     if not bits_list:
         raise ValueError("bits_list must name at least one bit depth, got []")
-    X_fit = X if X_fit is None else check_array(X_fit, name="X_fit", n_features=X.shape[1])
+    X_fit = X if X_fit is None else check_array(X_fit, name="X_fit")
+    if X_fit.shape[1] != X.shape[1]:
+        raise ValueError(f"X_fit has {X_fit.shape[1]} columns, but X has {X.shape[1]}; the PCA "
+                         "baseline is fitted on X_fit and applied to X")
     pca = pca_fit(X_fit)
     n_pca = pca[1].shape[0]
     n_latent = check_positive_int(getattr(model, "n_latent", None), "model.n_latent")

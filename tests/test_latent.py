@@ -342,3 +342,24 @@ def test_rate_distortion_names_a_bad_bits_list(vae, bars):
         rate_distortion(vae, bars[:20], [2, 0])
     with pytest.raises(TypeError, match="bits_list must be a sequence"):
         rate_distortion(vae, bars[:20], 4)
+
+
+def test_a_mixture_decoder_is_refused_by_name(bars):
+    # An EMVAE decodes z with each of its K decoders, (K, n, nx): the latent tools need
+    # one decoder. It was a NumPy einsum error (rate_distortion) or a silent 3-D
+    # array (interpolate).
+    from minivae import EMVAE
+
+    model = EMVAE(n_components=2, n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0).fit(bars)
+    with pytest.raises(TypeError, match=r"EMVAE\.decode returned shape \(2, 4, 64\).*one decoder"):
+        interpolate(model, bars[0], bars[1], steps=4)
+    with pytest.raises(TypeError, match=r"EMVAE"):
+        rate_distortion(model, bars[:20], [2])
+
+
+def test_rate_distortion_blames_the_right_array_for_mismatched_columns(vae, bars):
+    with pytest.raises(ValueError, match=r"X_fit has 63 columns, but X has 64"):
+        rate_distortion(vae, bars[:20], [2], X_fit=bars[:, :63])
+    # X is the wrong one here: the message must not say the model was fitted with 63.
+    with pytest.raises(ValueError, match=r"X_fit has 64 columns, but X has 63"):
+        rate_distortion(vae, bars[:20, :63], [2], X_fit=bars)
