@@ -427,8 +427,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: a tenth of the rows, one timed epoch, one repeat")
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                        help="BLAS/OpenMP thread counts, one subprocess each (default: 1 2)")
+    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS),
+                        help="architectures to time (default: all)")
     parser.add_argument("--dtypes", nargs="+", choices=["float64", "float32"],
                         default=["float64", "float32"])
     parser.add_argument("--repeats", type=int, default=None, help="fits per measurement; the best counts")

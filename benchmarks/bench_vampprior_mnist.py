@@ -119,7 +119,8 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=2, help="KL warm-up epochs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="also write the numbers to this JSON file")
-    parser.add_argument("--quick", action="store_true", help="2 epochs, 2,000 images, 100 samples")
+    parser.add_argument("--quick", action="store_true", help="2 epochs, 2,000 training and 200 test images, 100 samples, "
+                             "at most 100 pseudo-inputs")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs, args.n_train, args.n_test, args.n_mc = 2, 2_000, 200, 100
