@@ -455,3 +455,17 @@ def test_float32_fit():
     assert m32.transform(X).dtype == np.float32
     assert m32.reconstruct(X).dtype == np.float32
     assert all(np.isfinite(m32.history_["loss"]))
+
+
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+def test_a_rows_score_is_bit_identical_alone_and_in_a_large_batch(likelihood):
+    # README: a row's score is bit-identical alone or in a batch. A 1-row and a 600-row
+    # matrix product take different BLAS kernels, so the scores run on padded blocks.
+    X = np.random.default_rng(0).random((600, 30))
+    model = Autoencoder(n_latent=3, hidden_sizes=(32,), likelihood=likelihood, n_epochs=2,
+                        random_state=0).fit(X)
+    for score in (model.score_samples, model.reconstruction_error):
+        together = score(X)
+        assert together.dtype == np.float64
+        alone = np.array([score(X[i:i + 1])[0] for i in range(0, 600, 7)])
+        np.testing.assert_array_equal(alone, together[::7], err_msg=score.__name__)
