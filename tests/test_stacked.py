@@ -237,3 +237,14 @@ def test_load_refuses_other_files(fitted, bars, tmp_path):
     other = Autoencoder(n_latent=2, n_epochs=1, random_state=0).fit(bars).save(tmp_path / "ae.npz")
     with pytest.raises(ValueError, match="holds a model of class Autoencoder, not a StackedAutoencoder"):
         StackedAutoencoder.load(other)
+
+
+def test_a_rows_score_is_bit_identical_alone_and_in_a_large_batch():
+    # As for every model: padded blocks of a fixed size, so BLAS takes the same kernel
+    # for a lone row as for 600 (a 1-row product goes through another routine).
+    X = np.random.default_rng(0).random((600, 30))
+    model = StackedAutoencoder((16, 4), pretrain_epochs=2, random_state=0).fit(X)
+    together = model.score_samples(X)
+    assert together.dtype == np.float64
+    alone = np.array([model.score_samples(X[i:i + 1])[0] for i in range(0, 600, 7)])
+    np.testing.assert_array_equal(alone, together[::7])

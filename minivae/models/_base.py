@@ -62,10 +62,10 @@ from ..optim import Adam
 __all__ = ["BaseModel", "TrainingDivergedError", "load", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
-_FORMAT_NAME = "minivae-model"
+FORMAT_NAME = "minivae-model"
 # load() refuses headers that would allocate more than this many parameters
 # before any array in the file has been checked against them.
-_MAX_PARAMETERS = 200_000_000
+MAX_PARAMETERS = 200_000_000
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -74,6 +74,31 @@ class TrainingDivergedError(FloatingPointError):
     The model is left unfitted (as before ``fit``), so a half-trained network
     can neither be used nor saved by mistake.
     """
+
+
+# Scores run the networks on blocks of a fixed number of rows, a multiple of
+# BLOCK_ROWS, with the last block padded: BLAS then computes every row with the
+# same kernel and the same summation order, so a row's score is bit-identical
+# alone or in a batch (a 1-row product would go through another BLAS routine).
+BLOCK_ROWS = 64
+# At most this many rows per block: a short X is padded to a whole block, so
+# scoring one row costs a block (sized by a memory budget alone, a block was
+# 250,000 rows for a 16-wide network with n_mc = 1).
+MAX_BLOCK_ROWS = 256
+
+
+def row_blocks(X, size):
+    """``(rows, X_block)`` for consecutive blocks of ``size`` rows of X, the last padded with zeros.
+
+    ``rows`` is the slice of X the block holds; a caller keeps the first
+    ``rows.stop - rows.start`` values computed from the block.
+    """
+    n = X.shape[0]
+    for start in range(0, n, size):
+        xb = X[start:start + size]
+        if xb.shape[0] < size:
+            xb = np.concatenate([xb, np.zeros((size - xb.shape[0], X.shape[1]), dtype=X.dtype)])
+        yield slice(start, min(start + size, n)), xb
 
 
 def allow_overflow(score):
@@ -422,7 +447,7 @@ class BaseModel(ParamsMixin):
 
     def _config(self, params):
         """JSON-able constructor arguments; a Generator random_state is stored as None."""
-        return {k: _jsonable(v, k) for k, v in params.items()}
+        return {k: jsonable(v, k) for k, v in params.items()}
 
     def save(self, path):
         """Write the fitted model to ``path`` (an ``.npz`` file), atomically.
@@ -449,7 +474,7 @@ class BaseModel(ParamsMixin):
         if not np.isfinite(self._flat.theta).all():
             raise ValueError(f"refusing to save a {type(self).__name__} with non-finite parameters")
         meta = {
-            "format": _FORMAT_NAME,
+            "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
             "class": type(self).__name__,
             "config": self._config(self._fitted_params),
@@ -463,13 +488,13 @@ class BaseModel(ParamsMixin):
             if isinstance(value, np.ndarray):
                 arrays[f"state/{name}"] = value
             else:
-                meta["state"][name] = _jsonable(value, name)
+                meta["state"][name] = jsonable(value, name)
         arrays["__meta__"] = np.array(json.dumps(meta))
         write_atomic(path, lambda fh: np.savez(fh, **arrays))
         return path
 
 
-def _jsonable(value, name):
+def jsonable(value, name):
     """``value`` as plain JSON types: tuples and arrays become lists, NumPy scalars Python ones.
 
     An activation object is stored by its name; a Generator random_state as None.
@@ -484,17 +509,17 @@ def _jsonable(value, name):
     if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
         return np.dtype(value).name
     if isinstance(value, (np.ndarray, list, tuple)):
-        return [_jsonable(v, name) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+        return [jsonable(v, name) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, dict):
-        return {str(k): _jsonable(v, name) for k, v in value.items()}
+        return {str(k): jsonable(v, name) for k, v in value.items()}
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if hasattr(value, "get_config"):
-        return _jsonable(value.get_config(), name)
+        return jsonable(value.get_config(), name)
     if hasattr(value, "to_dict"):
-        return _jsonable(value.to_dict(), name)
+        return jsonable(value.to_dict(), name)
     raise TypeError(f"cannot save {name}={value!r}: a {type(value).__name__} has no JSON form")
 
 
@@ -509,7 +534,7 @@ def _model_classes():
     return classes
 
 
-def _corrupt(path, why):
+def corrupt_file_error(path, why):
     return ValueError(f"{path} is not a valid minivae model file: {why}")
 
 
@@ -534,8 +559,8 @@ def load(path):
     path = check_path(path, "path")
     if not path.exists():
         raise FileNotFoundError(f"no model file at {path}")
-    arrays = _read_archive(path)
-    meta = _read_header(path, arrays.pop("__meta__", None))
+    arrays = read_archive(path)
+    meta = read_header(path, arrays.pop("__meta__", None))
     if meta["class"] == "StackedAutoencoder":
         # Not a BaseModel (it trains stage by stage): it rebuilds itself from the
         # checked header. Imported here because stacked.py imports this module.
@@ -543,11 +568,11 @@ def load(path):
         return StackedAutoencoder._from_arrays(path, meta, arrays)
     cls = _model_classes().get(meta["class"])
     if cls is None:
-        raise _corrupt(path, f"unknown model class {meta['class']!r}")
+        raise corrupt_file_error(path, f"unknown model class {meta['class']!r}")
     valid = cls._param_names()
     unknown = sorted(set(meta["config"]) - set(valid))
     if unknown:
-        raise _corrupt(path, f"{cls.__name__} has no constructor argument(s) {unknown}")
+        raise corrupt_file_error(path, f"{cls.__name__} has no constructor argument(s) {unknown}")
     # JSON has no tuples: _config wrote tuple arguments (hidden_sizes) as lists.
     config = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
     try:
@@ -558,17 +583,17 @@ def load(path):
         modules = model._make_modules(np.empty((1, meta["n_features_in"])))
         extra = model._extra_shapes(np.empty((1, meta["n_features_in"])))
     except (TypeError, ValueError) as exc:
-        raise _corrupt(path, f"its configuration is invalid ({exc})") from None
+        raise corrupt_file_error(path, f"its configuration is invalid ({exc})") from None
     expected = {f"{m}.{k}": s for m, mod in modules.items() for k, s in mod.shapes.items()}
     expected.update(extra)
-    if sum(math.prod(s) for s in expected.values()) > _MAX_PARAMETERS:
-        raise _corrupt(path, "its header describes an implausibly large network")
+    if sum(math.prod(s) for s in expected.values()) > MAX_PARAMETERS:
+        raise corrupt_file_error(path, "its header describes an implausibly large network")
     for name, shape in expected.items():
         value = arrays.get(f"param/{name}")
         if value is None or value.shape != tuple(shape):
-            raise _corrupt(path, f"parameter {name} is missing or has the wrong shape")
+            raise corrupt_file_error(path, f"parameter {name} is missing or has the wrong shape")
         if value.dtype.kind != "f" or not np.isfinite(value).all():
-            raise _corrupt(path, f"parameter {name} must hold finite real numbers, "
+            raise corrupt_file_error(path, f"parameter {name} must hold finite real numbers, "
                                  f"got dtype {value.dtype}")
     model._allocate(meta["n_features_in"], modules, extra)
     for name, view in model.params_.items():
@@ -579,18 +604,18 @@ def load(path):
         elif name in meta["state"]:
             setattr(model, name, meta["state"][name])
         else:
-            raise _corrupt(path, f"fitted state {name} is missing")
+            raise corrupt_file_error(path, f"fitted state {name} is missing")
     model.history_ = meta["history"]
     model._after_load()
     return model
 
 
-def _read_archive(path):
+def read_archive(path):
     """Every array of the ``.npz`` file ``path``, read without pickles, or a ValueError naming it."""
     try:
         data = np.load(path, allow_pickle=False)
         if not isinstance(data, np.lib.npyio.NpzFile):
-            raise _corrupt(path, "it is a single .npy array, not an .npz archive")
+            raise corrupt_file_error(path, "it is a single .npy array, not an .npz archive")
         with data:
             return {k: data[k] for k in data.files}
     except ValueError as exc:
@@ -598,36 +623,36 @@ def _read_archive(path):
             raise
         if "allow_pickle" in str(exc):
             # NumPy's advice to load with pickles enabled is the wrong advice here.
-            raise _corrupt(path, "NumPy cannot read it as an .npz archive") from None
-        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
+            raise corrupt_file_error(path, "NumPy cannot read it as an .npz archive") from None
+        raise corrupt_file_error(path, f"{type(exc).__name__}: {exc}") from None
     except (OSError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise _corrupt(path, f"{type(exc).__name__}: {exc}") from None
+        raise corrupt_file_error(path, f"{type(exc).__name__}: {exc}") from None
 
 
-def _read_header(path, raw):
+def read_header(path, raw):
     """The JSON header as a dict with every field checked, or a ValueError naming the fault."""
     if raw is None:
-        raise _corrupt(path, "it has no minivae header")
+        raise corrupt_file_error(path, "it has no minivae header")
     try:
         meta = json.loads(str(raw))
     except (json.JSONDecodeError, TypeError) as exc:
-        raise _corrupt(path, f"its header is not JSON ({exc})") from None
-    if not isinstance(meta, dict) or meta.get("format") != _FORMAT_NAME:
-        raise _corrupt(path, "it has no minivae header")
+        raise corrupt_file_error(path, f"its header is not JSON ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_NAME:
+        raise corrupt_file_error(path, "it has no minivae header")
     if meta.get("version") != FORMAT_VERSION:
         raise ValueError(f"{path} has model format version {meta.get('version')!r}; "
                          f"this minivae reads version {FORMAT_VERSION}")
     if not isinstance(meta.get("class"), str):
-        raise _corrupt(path, f"the class name must be a string, got {meta.get('class')!r}")
+        raise corrupt_file_error(path, f"the class name must be a string, got {meta.get('class')!r}")
     if not isinstance(meta.get("config"), dict):
-        raise _corrupt(path, f"the configuration must be a JSON object, got {meta.get('config')!r}")
+        raise corrupt_file_error(path, f"the configuration must be a JSON object, got {meta.get('config')!r}")
     n = meta.get("n_features_in")
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= 10_000_000:
-        raise _corrupt(path, f"n_features_in must be an int in [1, 1e7], got {n!r}")
+        raise corrupt_file_error(path, f"n_features_in must be an int in [1, 1e7], got {n!r}")
     meta.setdefault("state", {})
     meta.setdefault("history", {})
     if not isinstance(meta["state"], dict) or not isinstance(meta["history"], dict):
-        raise _corrupt(path, "its state and history must be JSON objects")
+        raise corrupt_file_error(path, "its state and history must be JSON objects")
     return meta
 
 

@@ -37,7 +37,7 @@ from .._validation import (
 )
 from ..losses import bernoulli_nll, categorical_nll, gaussian_nll, reparametrise
 from ..nn import MLP, Dense, get_activation, sigmoid
-from ._base import BaseModel, allow_overflow
+from ._base import BLOCK_ROWS, MAX_BLOCK_ROWS, BaseModel, allow_overflow, row_blocks
 
 __all__ = ["GaussianLatentModel", "LOG_SIGMA_MIN", "LOG_SIGMA_MAX"]
 
@@ -47,17 +47,9 @@ __all__ = ["GaussianLatentModel", "LOG_SIGMA_MIN", "LOG_SIGMA_MAX"]
 # bound the log-variance the same way. The clamp passes no gradient outside.
 LOG_SIGMA_MIN, LOG_SIGMA_MAX = -30.0, 30.0
 
-# Memory budget of the Monte-Carlo scores: about this many floats per block.
+# Memory budget of the Monte-Carlo scores: about this many floats per block
+# (blocks of rows: see row_blocks in _base.py).
 _BLOCK_FLOATS = 4_000_000
-# ... and at most this many rows per block: the last block is padded to the full
-# size, so scoring one row costs a whole block (a block sized by the budget alone
-# would be 250,000 rows for a 16-wide network with n_mc = 1).
-_MAX_BLOCK_ROWS = 256
-# Scores run the networks on blocks of a fixed number of rows, a multiple of this,
-# with the last block padded: BLAS then computes every row with the same kernel
-# and the same summation order, so a row's score is bit-identical alone or in a
-# batch (a 1-row product would go through another BLAS routine).
-_BLOCK_ROWS = 64
 
 
 def _check_one_hot(X, n_categories):
@@ -184,19 +176,9 @@ class GaussianLatentModel(BaseModel):
         the block holds; the last block is padded with zero rows to the same
         size, so a caller keeps the first ``rows.stop - rows.start`` values.
         """
-        for rows, xb in self._row_blocks(X, self._rows_per_block(n_mc, rows_per_block)):
+        for rows, xb in row_blocks(X, self._rows_per_block(n_mc, rows_per_block)):
             mu, log_sigma, _ = self._encode(xb)
             yield rows, xb, mu, log_sigma
-
-    @staticmethod
-    def _row_blocks(X, size):
-        """``(rows, X_block)`` for consecutive blocks of ``size`` rows, the last padded with zeros."""
-        n = X.shape[0]
-        for start in range(0, n, size):
-            xb = X[start:start + size]
-            if xb.shape[0] < size:
-                xb = np.concatenate([xb, np.zeros((size - xb.shape[0], X.shape[1]), dtype=X.dtype)])
-            yield slice(start, min(start + size, n)), xb
 
     def _draw_chunks(self, n_mc, block_rows):
         """Slices of the n_mc draws such that one chunk of a block holds about 4·10⁶ floats.
@@ -211,10 +193,10 @@ class GaussianLatentModel(BaseModel):
         """Rows per block: from the memory budget (at most 256), or ``rows_per_block``; a multiple of 64."""
         if rows_per_block is None:
             width = max(self.n_features_in_, self.n_latent, *self._hidden)
-            rows = min(max(1, _BLOCK_FLOATS // (n_mc * width)), _MAX_BLOCK_ROWS)
+            rows = min(max(1, _BLOCK_FLOATS // (n_mc * width)), MAX_BLOCK_ROWS)
         else:
             rows = check_positive_int(rows_per_block, "rows_per_block")
-        return -(-rows // _BLOCK_ROWS) * _BLOCK_ROWS
+        return -(-rows // BLOCK_ROWS) * BLOCK_ROWS
 
     # ------------------------------------------------------------------ inference
     def encode(self, X):

@@ -22,8 +22,7 @@ from .._validation import (
 )
 from ..losses import bernoulli_nll, contractive_penalty, gaussian_nll, sparsity_penalty
 from ..nn import MLP, get_activation, sigmoid
-from ._base import BaseModel, allow_overflow
-from ._gaussian import _MAX_BLOCK_ROWS, GaussianLatentModel
+from ._base import MAX_BLOCK_ROWS, BaseModel, allow_overflow, row_blocks
 
 __all__ = ["Autoencoder"]
 
@@ -273,6 +272,6 @@ class Autoencoder(BaseModel):
         A 1-row product takes another BLAS kernel than a many-row one; with
         fixed blocks a row's score is bit-identical alone or in a batch.
         """
-        for rows, xb in GaussianLatentModel._row_blocks(X, _MAX_BLOCK_ROWS):
+        for rows, xb in row_blocks(X, MAX_BLOCK_ROWS):
             h = self.modules_["encoder"].forward(xb)[0]
             yield rows, xb, self.modules_["decoder"].forward(h)[0]

@@ -44,7 +44,7 @@ from ..losses import (
 )
 from ..nn import MLP, Dense, sigmoid
 from ..priors import StandardNormal
-from ._base import allow_overflow
+from ._base import allow_overflow, row_blocks
 from ._gaussian import GaussianLatentModel
 
 __all__ = ["EMVAE"]
@@ -422,7 +422,7 @@ class EMVAE(GaussianLatentModel):
         rng = check_random_state(random_state)
         eps = rng.standard_normal((L, self.n_components, 1, self.n_latent), dtype=self._dtype)
         scores = np.empty((X.shape[0], self.n_components))
-        for rows, xb in self._row_blocks(X, self._rows_per_block(L * self.n_components, None)):
+        for rows, xb in row_blocks(X, self._rows_per_block(L * self.n_components, None)):
             scores[rows] = self._scores(xb, eps)[:rows.stop - rows.start]
         return scores
 
@@ -518,7 +518,7 @@ class EMVAE(GaussianLatentModel):
         rng = check_random_state(random_state)
         eps = rng.standard_normal((L, self.n_components, 1, self.n_latent), dtype=self._dtype)
         log_p = np.empty((X.shape[0], self.n_components))
-        for rows, xb in self._row_blocks(X, self._rows_per_block(L * self.n_components, None)):
+        for rows, xb in row_blocks(X, self._rows_per_block(L * self.n_components, None)):
             mu, log_sigma, _, z, _, nll, _, _, _, _ = self._forward(xb, eps)
             log_w = -nll + log_standard_normal(z) - log_normal_from_eps(eps, log_sigma)   # (L, K, n)
             log_p[rows] = (logsumexp(log_w, axis=0) - np.log(L)).T[:rows.stop - rows.start]
@@ -540,7 +540,7 @@ class EMVAE(GaussianLatentModel):
             (L, self.n_components, 1, self.n_latent), dtype=self._dtype)
         out = np.empty(X.shape[0])
         K, nz = self.n_components, self.n_latent
-        for rows, xb in self._row_blocks(X, self._rows_per_block(L * K, None)):
+        for rows, xb in row_blocks(X, self._rows_per_block(L * K, None)):
             nb, n_real = xb.shape[0], rows.stop - rows.start
             mu, log_sigma, _ = self._encode(xb)
             z = reparametrise(mu, log_sigma, eps).swapaxes(0, 1).reshape(K, L * nb, nz)

@@ -28,8 +28,8 @@ from .._validation import (
     check_positive_int,
     check_random_state,
 )
-from ._base import (_FORMAT_NAME, _MAX_PARAMETERS, FORMAT_VERSION, _corrupt, _jsonable, _read_archive,
-                    _read_header)
+from ._base import (FORMAT_NAME, FORMAT_VERSION, MAX_BLOCK_ROWS, MAX_PARAMETERS, corrupt_file_error,
+                    jsonable, read_archive, read_header, row_blocks)
 from ..losses import bernoulli_nll, gaussian_nll
 from ..nn import Dense, FlatParameters, get_activation, sigmoid
 from ..optim import Adam
@@ -339,9 +339,17 @@ class StackedAutoencoder(ParamsMixin):
         return self.inverse_transform(self.transform(X))
 
     def score_samples(self, X):
-        """Minus the per-sample reconstruction loss: higher means more typical."""
+        """Minus the per-sample reconstruction loss: higher means more typical; (n_samples,), float64.
+
+        The network runs on padded blocks of a fixed number of rows, as the
+        other models' scores do, so a row's score is bit-identical alone or in
+        a batch (float64 models).
+        """
         X = self._validate_X(X)
-        return -self._reconstruction(X, self._forward_out(X))[0]
+        out = np.empty(X.shape[0], dtype=np.float64)
+        for rows, xb in row_blocks(X, MAX_BLOCK_ROWS):
+            out[rows] = -self._reconstruction(xb, self._forward_out(xb))[0][:rows.stop - rows.start]
+        return out
 
     # ------------------------------------------------------------------ persistence
     def save(self, path):
@@ -380,19 +388,19 @@ class StackedAutoencoder(ParamsMixin):
         for k, stage in enumerate(self.stages_):
             for name, value in stage.params_.items():
                 arrays[f"stage/{k}/param/{name}"] = np.asarray(value)
-            stages.append({"random_state": _jsonable(stage.random_state, "random_state"),
-                           "history": _jsonable(stage.history_, "history")})
+            stages.append({"random_state": jsonable(stage.random_state, "random_state"),
+                           "history": jsonable(stage.history_, "history")})
         bad = [k for k, v in arrays.items() if not np.isfinite(v).all()]
         if bad:
             raise ValueError(f"refusing to save a StackedAutoencoder with non-finite parameters "
                              f"({bad[0]})")
         meta = {
-            "format": _FORMAT_NAME,
+            "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
             "class": type(self).__name__,
-            "config": {k: _jsonable(v, k) for k, v in self._fitted_params.items()},
+            "config": {k: jsonable(v, k) for k, v in self._fitted_params.items()},
             "n_features_in": self.n_features_in_,
-            "history": _jsonable(self.history_, "history"),
+            "history": jsonable(self.history_, "history"),
             "state": {"stages": stages},
         }
         arrays["__meta__"] = np.array(json.dumps(meta))
@@ -426,10 +434,10 @@ class StackedAutoencoder(ParamsMixin):
         path = check_path(path, "path")
         if not path.exists():
             raise FileNotFoundError(f"no model file at {path}")
-        arrays = _read_archive(path)
-        meta = _read_header(path, arrays.pop("__meta__", None))
+        arrays = read_archive(path)
+        meta = read_header(path, arrays.pop("__meta__", None))
         if meta["class"] != cls.__name__:
-            raise _corrupt(path, f"it holds a model of class {meta['class']}, not a {cls.__name__}; "
+            raise corrupt_file_error(path, f"it holds a model of class {meta['class']}, not a {cls.__name__}; "
                                  "load it with minivae.load")
         return cls._from_arrays(path, meta, arrays)
 
@@ -438,7 +446,7 @@ class StackedAutoencoder(ParamsMixin):
         """The model described by a checked header ``meta`` and the file's ``arrays``."""
         unknown = sorted(set(meta["config"]) - set(cls._param_names()))
         if unknown:
-            raise _corrupt(path, f"{cls.__name__} has no constructor argument(s) {unknown}")
+            raise corrupt_file_error(path, f"{cls.__name__} has no constructor argument(s) {unknown}")
         # JSON has no tuples: layer_sizes was written as a list.
         config = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
         n_features = meta["n_features_in"]
@@ -446,30 +454,30 @@ class StackedAutoencoder(ParamsMixin):
             model = cls(**config)
             model._check_params()
         except (TypeError, ValueError) as exc:
-            raise _corrupt(path, f"its configuration is invalid ({exc})") from None
+            raise corrupt_file_error(path, f"its configuration is invalid ({exc})") from None
         widths = [n_features, *model._sizes]
         # both the assembled network and the stages: 2 × (W and b of every layer, both ways)
         n_params = 2 * sum(2 * a * b + a + b for a, b in zip(widths[:-1], widths[1:]))
-        if n_params > _MAX_PARAMETERS:
-            raise _corrupt(path, "its header describes an implausibly large network")
+        if n_params > MAX_PARAMETERS:
+            raise corrupt_file_error(path, "its header describes an implausibly large network")
         history, stage_info = meta["history"], meta["state"].get("stages")
         K = len(model._sizes)
         if not (isinstance(stage_info, list) and len(stage_info) == K
                 and all(isinstance(s, dict) and isinstance(s.get("history"), dict) for s in stage_info)):
-            raise _corrupt(path, f"it must describe {K} greedy stages (seed and history each)")
+            raise corrupt_file_error(path, f"it must describe {K} greedy stages (seed and history each)")
         if not (isinstance(history.get("finetune"), list) and isinstance(history.get("pretrain"), list)
                 and len(history["pretrain"]) == K):
-            raise _corrupt(path, "its history must hold 'pretrain' (one list per stage) and "
+            raise corrupt_file_error(path, "its history must hold 'pretrain' (one list per stage) and "
                                  "'finetune' lists")
 
         def fill(params, prefix):
             for name, view in params.items():
                 value = arrays.get(prefix + name)
                 if value is None or value.shape != view.shape:
-                    raise _corrupt(path, f"parameter {prefix + name} is missing or has the wrong "
+                    raise corrupt_file_error(path, f"parameter {prefix + name} is missing or has the wrong "
                                          f"shape (expected {view.shape})")
                 if value.dtype.kind != "f" or not np.isfinite(value).all():
-                    raise _corrupt(path, f"parameter {prefix + name} must hold finite real "
+                    raise corrupt_file_error(path, f"parameter {prefix + name} must hold finite real "
                                          f"numbers, got dtype {value.dtype}")
                 view[...] = value
 
@@ -480,7 +488,7 @@ class StackedAutoencoder(ParamsMixin):
                 stage = model._stage(k, seed)
                 stage._build(np.zeros((1, widths[k])))     # zero weights, filled just below
             except (TypeError, ValueError) as exc:
-                raise _corrupt(path, f"stage {k} is invalid ({exc})") from None
+                raise corrupt_file_error(path, f"stage {k} is invalid ({exc})") from None
             fill(stage.params_, f"stage/{k}/param/")
             stage.history_ = info["history"]
             model.stages_.append(stage)
