@@ -301,6 +301,11 @@ def test_scores_are_row_independent_and_normalised(three_cluster_fit):
     assert far[0] < scores.min()
     errors = model.reconstruction_error(X[:50], n_mc=3, random_state=2)
     np.testing.assert_array_equal(model.reconstruction_error(X[5:9], n_mc=3, random_state=2), errors[5:9])
+    # A Generator gives γ and the errors the same ε too: equal to its own first seed drawn as an int.
+    seed = int(np.random.default_rng(11).integers(2**63))
+    np.testing.assert_array_equal(
+        model.reconstruction_error(X[:20], n_mc=3, random_state=np.random.default_rng(11)),
+        model.reconstruction_error(X[:20], n_mc=3, random_state=seed))
     assert model.transform(X[:50]).shape == (50, 2)
     assert model.reconstruct(X[:50]).shape == (50, 2)
 

@@ -530,10 +530,15 @@ class EMVAE(GaussianLatentModel):
 
         Each component's mean squared reconstruction error, weighted by the
         row's responsibilities (:meth:`predict_proba` with the same
-        ``n_mc`` and ``random_state``). Higher means more anomalous. The ε
-        draws are shared by every row. Returns an array of shape (n_samples,).
+        ``n_mc`` and ``random_state``, hence the same ε; a Generator is drawn
+        from once, for a seed that both use). Higher means more anomalous. The
+        ε draws are shared by every row. Returns an array of shape (n_samples,).
         """
         X = self._validate_X(X, scored=True)
+        if isinstance(random_state, np.random.Generator):
+            # One seed from the Generator for both uses, so that γ and the
+            # errors see the same ε (as they do for an int seed).
+            random_state = int(random_state.integers(2**63))
         gamma = self.predict_proba(X, n_mc=n_mc, random_state=random_state)
         L = check_positive_int(n_mc, "n_mc")
         eps = check_random_state(random_state).standard_normal(
