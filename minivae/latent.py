@@ -375,7 +375,8 @@ def quantize_cdf(z, bits, scale=1.0):
 def _check_levels(levels, bits, name="levels"):
     """``levels`` as a uint32 array after checking every value is an integer in [0, 2^bits)."""
     arr = np.asarray(levels)
-    if arr.dtype.kind not in "iu":
+    # An empty list is float64 to NumPy; it holds no level to refuse.
+    if arr.dtype.kind not in "iu" and arr.size:
         raise TypeError(f"{name} must be an array of integers (the output of quantize_cdf), got "
                         f"{type(levels).__name__} of dtype {arr.dtype}")
     n_levels = 1 << bits

@@ -363,3 +363,9 @@ def test_rate_distortion_blames_the_right_array_for_mismatched_columns(vae, bars
     # X is the wrong one here: the message must not say the model was fitted with 63.
     with pytest.raises(ValueError, match=r"X_fit has 64 columns, but X has 63"):
         rate_distortion(vae, bars[:20, :63], [2], X_fit=bars)
+
+
+def test_dequantize_of_no_levels_is_empty():
+    # NumPy reads [] as float64; there is no level in it to refuse.
+    out = dequantize_cdf([], 4)
+    assert out.shape == (0,) and out.dtype == np.float64
