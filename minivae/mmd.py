@@ -66,7 +66,7 @@ from numba import prange
 
 from ._exp import exp_nonpositive_numba
 from ._jit import compile_kernel
-from ._validation import check_array, check_positive
+from ._validation import check_array, check_flag, check_positive
 
 __all__ = [
     "Kernel",
@@ -340,8 +340,8 @@ def mmd_reference(X, Y, kernel=None, unbiased=True, return_grad=False):
     Tolstikhin, Bousquet, Gelly & Schölkopf (2018), Wasserstein auto-encoders,
     ICLR, Algorithm 2.
     """
-    unbiased = _check_flag(unbiased, "unbiased")
-    return_grad = _check_flag(return_grad, "return_grad")
+    unbiased = check_flag(unbiased, "unbiased")
+    return_grad = check_flag(return_grad, "return_grad")
     X, Y, kernel = _check_inputs(X, Y, kernel, min_samples=2 if unbiased else 1)
     return _mmd_numpy(X, Y, kernel, unbiased, return_grad)
 
@@ -396,7 +396,7 @@ def mmd_per_point_reference(Z, Y, kernel, unbiased=True):
     grad_Z : ndarray of shape (n, S, d)
         grad_Z[i] = ∂values[i]/∂Z[i].
     """
-    unbiased = _check_flag(unbiased, "unbiased")
+    unbiased = check_flag(unbiased, "unbiased")
     Z, Y = _check_per_point(Z, Y, unbiased)
     values = np.empty(Z.shape[0])
     grad_Z = np.empty(Z.shape)
@@ -689,12 +689,6 @@ def _check_per_point(Z, Y, unbiased):
     return Z, Y
 
 
-def _check_flag(value, name):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
 def mmd(X, Y, kernel=None, unbiased=True, return_grad=False, grad_Y=True, backend="numba"):
     """Squared maximum mean discrepancy MMD²_k between two samples (2.38).
 
@@ -759,9 +753,9 @@ def mmd(X, Y, kernel=None, unbiased=True, return_grad=False, grad_Y=True, backen
     Tolstikhin, Bousquet, Gelly & Schölkopf (2018), Wasserstein auto-encoders,
     ICLR.
     """
-    unbiased = _check_flag(unbiased, "unbiased")
-    return_grad = _check_flag(return_grad, "return_grad")
-    grad_Y = _check_flag(grad_Y, "grad_Y")
+    unbiased = check_flag(unbiased, "unbiased")
+    return_grad = check_flag(return_grad, "return_grad")
+    grad_Y = check_flag(grad_Y, "grad_Y")
     if backend not in ("numba", "numpy"):
         raise ValueError(f"backend must be 'numba' or 'numpy', got {backend!r}")
     X, Y, kernel = _check_inputs(X, Y, kernel, min_samples=2 if unbiased else 1)

@@ -556,11 +556,7 @@ def load(path):
         an unknown class or constructor argument, parameters that are missing,
         misshapen, non-finite, complex or not numbers.
     """
-    path = check_path(path, "path")
-    if not path.exists():
-        raise FileNotFoundError(f"no model file at {path}")
-    arrays = read_archive(path)
-    meta = read_header(path, arrays.pop("__meta__", None))
+    path, meta, arrays = read_model_file(path)
     if meta["class"] == "StackedAutoencoder":
         # Not a BaseModel (it trains stage by stage): it rebuilds itself from the
         # checked header. Imported here because stacked.py imports this module.
@@ -608,6 +604,18 @@ def load(path):
     model.history_ = meta["history"]
     model._after_load()
     return model
+
+
+def read_model_file(path):
+    """``(path, header, arrays)`` of a model file: the path checked, the header read and checked.
+
+    Raises FileNotFoundError, TypeError or ValueError as :func:`load` does.
+    """
+    path = check_path(path, "path")
+    if not path.exists():
+        raise FileNotFoundError(f"no model file at {path}")
+    arrays = read_archive(path)
+    return path, read_header(path, arrays.pop("__meta__", None)), arrays
 
 
 def read_archive(path):

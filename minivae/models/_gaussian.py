@@ -253,18 +253,20 @@ class GaussianLatentModel(BaseModel):
         noise = check_flag(noise, "noise")
         rng = check_random_state(random_state)
         x = self._decode(self._sample_prior(n_samples, rng))
-        if noise and self.likelihood == "gaussian":
+        return self._observation_noise(x, rng) if noise else x
+
+    def _observation_noise(self, x, rng):
+        """A draw of p(x | z) given its mean or probabilities ``x`` (n, n_features) from the decoder."""
+        if self.likelihood == "gaussian":
             # A Python float: a NumPy float64 scalar would turn a float32 sample into float64.
-            x = x + float(np.sqrt(self.sigma2)) * rng.standard_normal(x.shape, dtype=self._dtype)
-        elif noise and self.likelihood == "categorical":
+            return x + float(np.sqrt(self.sigma2)) * rng.standard_normal(x.shape, dtype=self._dtype)
+        if self.likelihood == "categorical":
             # Inverse CDF per position: the first class whose cumulative probability exceeds u.
-            cdf = x.reshape(n_samples, -1, self.n_categories).cumsum(axis=-1)
+            cdf = x.reshape(x.shape[0], -1, self.n_categories).cumsum(axis=-1)
             u = rng.random((*cdf.shape[:2], 1))
             k = np.minimum((cdf < u).sum(axis=-1), self.n_categories - 1)
-            x = np.eye(self.n_categories, dtype=self._dtype)[k].reshape(x.shape)
-        elif noise:
-            x = (rng.random(x.shape) < x).astype(self._dtype)
-        return x
+            return np.eye(self.n_categories, dtype=self._dtype)[k].reshape(x.shape)
+        return (rng.random(x.shape) < x).astype(self._dtype)
 
     def _sample_prior(self, n, rng):
         z = np.asarray(self.prior_.sample(n, rng), dtype=self._dtype)

@@ -495,11 +495,8 @@ class EMVAE(GaussianLatentModel):
         z = self._sample_prior(n_samples, rng)
         # All K decoders in one batched product; each row keeps its own component's output.
         x = self._decode(z)[v, np.arange(n_samples)]
-        if noise and self.likelihood == "gaussian":
-            # A Python float: a NumPy float64 scalar would turn a float32 sample into float64.
-            x = x + float(np.sqrt(self.sigma2)) * rng.standard_normal(x.shape, dtype=self._dtype)
-        elif noise:
-            x = (rng.random(x.shape) < x).astype(self._dtype)
+        if noise:
+            x = self._observation_noise(x, rng)
         return (x, v) if return_components else x
 
     @allow_overflow

@@ -29,7 +29,7 @@ from .._validation import (
     check_random_state,
 )
 from ._base import (FORMAT_NAME, FORMAT_VERSION, MAX_BLOCK_ROWS, MAX_PARAMETERS, corrupt_file_error,
-                    jsonable, read_archive, read_header, row_blocks)
+                    jsonable, read_model_file, row_blocks)
 from ..losses import bernoulli_nll, gaussian_nll
 from ..nn import Dense, FlatParameters, get_activation, sigmoid
 from ..optim import Adam
@@ -431,14 +431,10 @@ class StackedAutoencoder(ParamsMixin):
             unknown or invalid constructor argument, parameters that are missing,
             misshapen, non-finite or not real numbers, a malformed history.
         """
-        path = check_path(path, "path")
-        if not path.exists():
-            raise FileNotFoundError(f"no model file at {path}")
-        arrays = read_archive(path)
-        meta = read_header(path, arrays.pop("__meta__", None))
+        path, meta, arrays = read_model_file(path)
         if meta["class"] != cls.__name__:
-            raise corrupt_file_error(path, f"it holds a model of class {meta['class']}, not a {cls.__name__}; "
-                                 "load it with minivae.load")
+            raise corrupt_file_error(path, f"it holds a model of class {meta['class']}, not a "
+                                           f"{cls.__name__}; load it with minivae.load")
         return cls._from_arrays(path, meta, arrays)
 
     @classmethod
