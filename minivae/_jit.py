@@ -1,9 +1,10 @@
 """Compile a plain-loop kernel with numba, caching the machine code when the disk allows.
 
 Each hot loop of minivae (the MMD in :mod:`minivae.mmd`, the E-step in
-:mod:`minivae.estep`) is written as a plain Python function and bound here with
-``njit``. ``cache=True`` writes the compiled code next to the module (or under
-``NUMBA_CACHE_DIR``); on a read-only install with an unwritable home directory
+:mod:`minivae.estep`, Adam's update in :mod:`minivae.optim`) is written as a
+plain Python function and bound here with ``njit``. ``cache=True`` writes the
+compiled code next to the module (or under ``NUMBA_CACHE_DIR``); on a
+read-only install with an unwritable home directory
 numba refuses with ``RuntimeError: cannot cache function`` at decoration time.
 Caching only saves the compile time of the first call, so in that case the
 kernel is compiled without a cache instead of failing the import.

@@ -57,6 +57,57 @@ def test_adam_step_allocates_no_parameter_sized_temporary():
     assert peak < 2.5 * theta.nbytes, peak    # the gradient passed in, and nothing else of its size
 
 
+@given(seed=seeds, lr=st.floats(1e-4, 1.0), b1=st.floats(0.0, 0.99), b2=st.floats(0.5, 0.9999))
+def test_adam_float32_matches_the_formula_in_float32(seed, lr, b1, b2):
+    # NumPy computes float32 arrays with Python-float scalars in float32; so must the loop.
+    rng = np.random.default_rng(seed)
+    theta = rng.standard_normal(37).astype(np.float32)
+    gradients = [rng.standard_normal(37).astype(np.float32) for _ in range(3)]
+    expected = _adam_by_hand(theta, gradients, lr, b1, b2, 1e-8)
+    opt = Adam(lr=lr, beta1=b1, beta2=b2)
+    for g, want in zip(gradients, expected):
+        opt.step({"w": theta}, {"w": g})
+        assert want.dtype == np.float32
+        np.testing.assert_array_equal(theta, want)
+
+
+def test_adam_compiled_loop_equals_the_plain_python_loop():
+    from minivae.optim import _adam_loop, _adam_numba
+
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(23) for _ in range(2)] + [rng.random(23), rng.random(23)]
+    scalars = (0.9, 0.1, 0.999, 1e-3, 0.271, 0.00299, 0.01, 1e-8)
+    compiled = [a.copy() for a in arrays]
+    _adam_loop(*arrays, *scalars)
+    _adam_numba(*compiled, *scalars)
+    for a, b in zip(arrays, compiled):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_adam_updates_a_non_contiguous_array_in_place():
+    rng = np.random.default_rng(4)
+    base = rng.standard_normal((6, 4))
+    before = base.copy()
+    view = base[:, 1]                       # a strided view: the update must reach base
+    copy = view.copy()
+    g = rng.standard_normal(6)
+    Adam(lr=0.1).step({"w": view}, {"w": g})
+    Adam(lr=0.1).step({"w": copy}, {"w": g})
+    np.testing.assert_array_equal(base[:, 1], copy)
+    assert np.all(base[:, 1] != before[:, 1])
+    np.testing.assert_array_equal(np.delete(base, 1, axis=1), np.delete(before, 1, axis=1))
+
+
+@pytest.mark.parametrize("theta, g, error, match", [
+    (np.zeros(3, dtype=int), np.ones(3), TypeError, "'w' has dtype int64"),
+    (np.zeros(3), np.ones(4), ValueError, r"gradient of 'w' has shape \(4,\), the parameter \(3,\)"),
+    (np.zeros((2, 3)), np.ones(6), ValueError, r"shape \(6,\), the parameter \(2, 3\)"),
+])
+def test_adam_refuses_wrong_arrays_by_name(theta, g, error, match):
+    with pytest.raises(error, match=match):
+        Adam().step({"w": theta}, {"w": g})
+
+
 def test_adam_first_step_moves_each_entry_by_about_lr():
     # After bias correction m^_1 = g and v^_1 = g², so the first step is lr·g/(|g| + eps).
     theta = np.array([1.0, 1.0, 1.0])
