@@ -249,6 +249,33 @@ def test_inference_arguments_are_checked(kwargs):
         model.log_likelihood(X8, **kwargs)
 
 
+@pytest.mark.parametrize("make, score, per_draw", [
+    (lambda: VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0), "log_likelihood", 2),
+    (lambda: VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0), "elbo", 2),
+    (lambda: VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0), "reconstruction_error", 2),
+    (lambda: EMVAE(n_components=3, n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0),
+     "predict_proba", 6),
+    (lambda: EMVAE(n_components=3, n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0),
+     "score_samples", 6),
+    (lambda: EMVAE(n_components=3, n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0),
+     "reconstruction_error", 6),
+])
+def test_too_many_draws_fail_at_once_naming_the_memory(make, score, per_draw):
+    # The n_mc draws of ε are held at once; 10⁹ of them would need GiBs before any work.
+    model = make().fit(X8)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=rf"n_mc=1000000000 draws of ε would take \d+\.\d GiB "
+                                             rf"\({per_draw} float64 values per draw"):
+            getattr(model, score)(X8, n_mc=10**9)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10**6, peak
+    most = 2**30 // (8 * per_draw)
+    assert getattr(model, score)(X8[:1], n_mc=min(most, 2000)).shape[0] == 1    # the bound is not too tight
+
+
 # ---------------------------------------------------------------------- model files
 def _saved(tmp_path):
     model = VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0).fit(X8)

@@ -114,6 +114,7 @@ def test_bad_inputs_exit_nonzero_with_one_line(tmp_path, capsys):
     _one_line_error(capsys, ["score", model, good, "-o", good], "is also an input file")
     _one_line_error(capsys, ["score", model, good, "-o", tmp_path / "s.npz"], "looks like a model file")
     _one_line_error(capsys, ["sample", model, "-n", "100000000"], "from 1 to 10,000,000")
+    _one_line_error(capsys, ["score", model, good, "--n-mc", "1000000000"], "n_mc=1000000000 draws of ε")
     assert good.read_text().startswith(f"{X[0, 0]:.6g}")          # the data file is intact
     named = _csv(tmp_path / "named.csv", X, ["a", "b", "c"])
     named_model = tmp_path / "named.npz"

@@ -87,6 +87,32 @@ BLOCK_ROWS = 64
 MAX_BLOCK_ROWS = 256
 
 
+# A Monte-Carlo score draws its n_mc values of ε once per call and reuses them
+# for every block of rows (so that a row's score does not depend on the other
+# rows): they are held in memory all at once, and this bounds them.
+MAX_EPS_BYTES = 2**30
+
+
+def check_n_mc(n_mc, floats_per_draw, dtype):
+    """``n_mc`` as an int > 0 whose draws of ε, ``floats_per_draw`` each, fit in ``MAX_EPS_BYTES``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If n_mc is not a positive integer, or its draws would take more than
+        1 GiB: the call fails at once, naming the size, instead of after
+        exhausting the memory.
+    """
+    n_mc = check_positive_int(n_mc, "n_mc")
+    draw_bytes = floats_per_draw * np.dtype(dtype).itemsize
+    if n_mc * draw_bytes > MAX_EPS_BYTES:
+        raise ValueError(
+            f"n_mc={n_mc} draws of ε would take {n_mc * draw_bytes / 2**30:.1f} GiB "
+            f"({floats_per_draw} {np.dtype(dtype).name} values per draw, held at once); "
+            f"at most {MAX_EPS_BYTES // draw_bytes} draws fit in the 1 GiB allowed")
+    return n_mc
+
+
 def row_blocks(X, size):
     """``(rows, X_block)`` for consecutive blocks of ``size`` rows of X, the last padded with zeros.
 

@@ -37,7 +37,7 @@ from .._validation import (
 )
 from ..losses import bernoulli_nll, categorical_nll, gaussian_nll, reparametrise
 from ..nn import MLP, Dense, get_activation, sigmoid
-from ._base import BLOCK_ROWS, MAX_BLOCK_ROWS, BaseModel, allow_overflow, row_blocks
+from ._base import BLOCK_ROWS, MAX_BLOCK_ROWS, BaseModel, allow_overflow, check_n_mc, row_blocks
 
 __all__ = ["GaussianLatentModel", "LOG_SIGMA_MIN", "LOG_SIGMA_MAX"]
 
@@ -290,7 +290,7 @@ class GaussianLatentModel(BaseModel):
         ndarray, shape (n_samples,)
         """
         X = self._validate_X(X, scored=True)
-        L = check_positive_int(n_mc, "n_mc")
+        L = check_n_mc(n_mc, self.n_latent, self._dtype)
         eps = self._shared_eps(L, check_random_state(random_state))
         out = np.empty(X.shape[0], dtype=np.float64)
         for rows, xb, mu, log_sigma in self._blocks(X, L):

@@ -44,7 +44,7 @@ from ..losses import (
 )
 from ..nn import MLP, Dense, sigmoid
 from ..priors import StandardNormal
-from ._base import allow_overflow, row_blocks
+from ._base import allow_overflow, check_n_mc, row_blocks
 from ._gaussian import GaussianLatentModel
 
 __all__ = ["EMVAE"]
@@ -418,7 +418,7 @@ class EMVAE(GaussianLatentModel):
 
     def _component_scores(self, X, n_mc, random_state):
         """The E-step score (n, K) of every row, all rows with the same ε draws (L, K, 1, nz)."""
-        L = check_positive_int(n_mc, "n_mc")
+        L = check_n_mc(n_mc, self.n_components * self.n_latent, self._dtype)
         rng = check_random_state(random_state)
         eps = rng.standard_normal((L, self.n_components, 1, self.n_latent), dtype=self._dtype)
         scores = np.empty((X.shape[0], self.n_components))
@@ -509,9 +509,11 @@ class EMVAE(GaussianLatentModel):
         E-step's log normaliser (:func:`minivae.estep.e_step`). The L draws
         of ε per component are shared by every row, so a row's score does not
         depend on the other rows. Returns an array of shape (n_samples,).
+        A ValueError names the size when those L·K·n_latent values would take
+        more than 1 GiB.
         """
         X = self._validate_X(X, scored=True)
-        L = check_positive_int(n_mc, "n_mc")
+        L = check_n_mc(n_mc, self.n_components * self.n_latent, self._dtype)
         rng = check_random_state(random_state)
         eps = rng.standard_normal((L, self.n_components, 1, self.n_latent), dtype=self._dtype)
         log_p = np.empty((X.shape[0], self.n_components))
@@ -537,7 +539,7 @@ class EMVAE(GaussianLatentModel):
             # errors see the same ε (as they do for an int seed).
             random_state = int(random_state.integers(2**63))
         gamma = self.predict_proba(X, n_mc=n_mc, random_state=random_state)
-        L = check_positive_int(n_mc, "n_mc")
+        L = check_n_mc(n_mc, self.n_components * self.n_latent, self._dtype)
         eps = check_random_state(random_state).standard_normal(
             (L, self.n_components, 1, self.n_latent), dtype=self._dtype)
         out = np.empty(X.shape[0])

@@ -15,7 +15,7 @@ from scipy.special import logsumexp
 from .._validation import check_positive_int, check_random_state
 from ..losses import kl_standard_normal, log_normal_from_eps, reparametrise, reparametrise_backward
 from ..priors import StandardNormal
-from ._base import allow_overflow, warmup_beta
+from ._base import allow_overflow, check_n_mc, warmup_beta
 from ._gaussian import GaussianLatentModel
 
 __all__ = ["VAE"]
@@ -189,7 +189,7 @@ class VAE(GaussianLatentModel):
         on the other rows. Returns an array of shape (n_samples,).
         """
         X = self._validate_X(X, scored=True)
-        L = check_positive_int(n_mc, "n_mc")
+        L = check_n_mc(n_mc, self.n_latent, self._dtype)
         eps = self._shared_eps(L, check_random_state(random_state))
         out = np.empty(X.shape[0], dtype=np.float64)
         for rows, xb, mu, log_sigma in self._blocks(X, L):
@@ -221,9 +221,16 @@ class VAE(GaussianLatentModel):
         Returns
         -------
         ndarray, shape (n_samples,)
+
+        Raises
+        ------
+        ValueError
+            If n_mc is not an int >= 1, or its K·n_latent values of ε, held
+            at once, would take more than 1 GiB (as in every Monte-Carlo score
+            of the models).
         """
         X = self._validate_X(X, scored=True)
-        K = check_positive_int(n_mc, "n_mc")
+        K = check_n_mc(n_mc, self.n_latent, self._dtype)
         eps = self._shared_eps(K, check_random_state(random_state))
         out = np.empty(X.shape[0], dtype=np.float64)
         for rows, xb, mu, log_sigma in self._blocks(X, K, rows_per_block):
