@@ -44,7 +44,7 @@ def test_adam_first_three_steps_match_the_formula(seed, shape, lr, b1, b2, eps):
 
 
 def test_adam_step_allocates_no_parameter_sized_temporary():
-    # A model's flat buffer holds up to 10⁶ weights: the update runs in reused buffers.
+    # A model's flat buffer holds up to 10⁶ weights: the update is one loop with no temporaries.
     theta = np.zeros(200_000)
     opt = Adam()
     opt.step({"w": theta}, {"w": np.ones_like(theta)})      # first step allocates the state
