@@ -40,6 +40,12 @@ products is free). OpenBLAS picks its kernels by CPU unless
 ``OPENBLAS_CORETYPE`` pins them (printed in the header when set: e.g.
 Haswell's AVX2 kernels on an AVX-512 CPU, about 1.6x slower products at the
 MNIST size); the floor moves with it, the anchors (their own kernels) do not.
+``--blas-kernels native`` runs the workers without that variable, ``both`` runs
+each setting and shows them side by side (column "BLAS").
+
+Targets, printed after the table for every one-thread row with a JAX scan
+anchor: minivae >= 1.0x JAX's scanned epoch at the KDD size, >= 0.8x at the
+HTRU2 and MNIST sizes.
 
 Thread counts: BLAS and OpenMP read their thread count when NumPy (or PyTorch)
 is first imported, so the script re-runs itself in one subprocess per thread
@@ -63,6 +69,7 @@ Usage
     python benchmarks/bench_vae.py --threads 1 --configs kdd htru2 --dtypes float64
     python benchmarks/bench_vae.py --threads 1 --cpu-time     # on a busy machine
     python benchmarks/bench_vae.py --no-torch --no-jax        # minivae alone
+    python benchmarks/bench_vae.py --threads 1 --blas-kernels both   # pinned and native BLAS
 """
 
 import argparse
@@ -353,9 +360,15 @@ def worker(args):
                               **{k: v or None for k, v in best.items()}}), flush=True)
 
 
-def run_threads(threads, args):
-    """Re-run this script as a worker with the thread variables set before any import."""
+def run_threads(threads, args, blas="env"):
+    """Re-run this script as a worker with the thread variables set before any import.
+
+    ``blas="native"`` removes ``OPENBLAS_CORETYPE`` from the worker's environment,
+    so that OpenBLAS picks its kernels by CPU; ``"env"`` keeps the environment's.
+    """
     env = dict(os.environ)
+    if blas == "native":
+        env.pop("OPENBLAS_CORETYPE", None)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     # XLA's CPU backend has its own (Eigen) thread pool.
@@ -371,7 +384,7 @@ def run_threads(threads, args):
             cmd.append("--" + flag.replace("_", "-"))
     cmd += ["--torch-adam", args.torch_adam]
     out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return [{**json.loads(line), "blas": blas} for line in out.splitlines() if line.startswith("{")]
 
 
 def describe_machine():
@@ -404,18 +417,36 @@ def describe_machine():
 
 
 ANCHORS = (("torch", "PyTorch"), ("jax_step", "JAX jit"), ("jax_scan", "JAX scan"))
+# Throughput targets on one thread: minivae / JAX's scanned epoch at least this.
+TARGETS = {"kdd": 1.0, "htru2": 0.8, "mnist": 0.8}
+
+
+def print_targets(rows):
+    """One line per one-thread row with a JAX scan anchor: the ratio against its target."""
+    lines = [r for r in rows if r["threads"] == 1 and r.get("jax_scan")]
+    if not lines:
+        return
+    print("\nTargets (1 thread, minivae / JAX scanned epoch):")
+    for r in lines:
+        ratio, target = r["minivae"] / r["jax_scan"], TARGETS[r["config"]]
+        blas = f" [{r['blas']} BLAS]" if len({q["blas"] for q in rows}) > 1 else ""
+        print(f"  {LABELS[r['config']]:<23}{r['dtype']:<9}{ratio:5.2f}x  (target >= {target})  "
+              f"{'PASS' if ratio >= target else 'FAIL'}{blas}")
 
 
 def print_table(rows):
     """Samples/s of every column, then minivae's ratio to each anchor (> 1: minivae is faster)."""
-    header = (f"{'architecture':<23}{'dtype':<9}{'thr':>4}{'minivae /s':>12}{'products /s':>13}"
+    both = len({r["blas"] for r in rows}) > 1
+    header = (f"{'architecture':<23}{'dtype':<9}{'thr':>4}" + (f"{'BLAS':>7}" if both else "")
+              + f"{'minivae /s':>12}{'products /s':>13}"
               + "".join(f"{label + ' /s':>14}" for _, label in ANCHORS)
               + f"{'/ products':>12}"
               + "".join(f"{'/ ' + label:>12}" for _, label in ANCHORS))
     print(header)
     print("-" * len(header))
     for r in rows:
-        line = f"{LABELS[r['config']]:<23}{r['dtype']:<9}{r['threads']:>4}{r['minivae']:12,.0f}"
+        line = f"{LABELS[r['config']]:<23}{r['dtype']:<9}{r['threads']:>4}"
+        line += (f"{r['blas']:>7}" if both else "") + f"{r['minivae']:12,.0f}"
         line += f"{r['products']:13,.0f}"
         line += "".join(f"{r[k]:14,.0f}" if r.get(k) else f"{'-':>14}" for k, _ in ANCHORS)
         line += f"{r['minivae'] / r['products']:11.2f}x"
@@ -442,6 +473,10 @@ def main(argv=None):
     parser.add_argument("--cpu-time", action="store_true",
                         help="time with this process's CPU time instead of the wall clock: "
                              "steadier on a busy machine, but only meaningful with 1 thread")
+    parser.add_argument("--blas-kernels", choices=["env", "native", "both"], default="env",
+                        help="OpenBLAS kernels: as OPENBLAS_CORETYPE in the environment says "
+                             "(default), OpenBLAS's own choice for this CPU (the variable "
+                             "removed), or both, side by side")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.repeats is None:
@@ -458,12 +493,16 @@ def main(argv=None):
     if args.quick:
         print("--quick: short epochs and one repeat, a smoke test; the numbers are only indicative")
     print()
+    settings = ["env", "native"] if args.blas_kernels == "both" else [args.blas_kernels]
     rows = []
     for threads in args.threads:
-        rows += run_threads(threads, args)
+        for blas in settings:
+            rows += run_threads(threads, args, blas)
     order = {name: i for i, name in enumerate(CONFIGS)}
-    rows.sort(key=lambda r: (order[r["config"]], r["dtype"] != "float64", r["threads"]))
+    rows.sort(key=lambda r: (order[r["config"]], r["dtype"] != "float64", r["threads"],
+                             settings.index(r["blas"])))
     print_table(rows)
+    print_targets(rows)
     if hasattr(os, "getloadavg"):
         print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 

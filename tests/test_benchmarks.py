@@ -5,6 +5,7 @@ scripts); these tests only keep the scripts from rotting between the runs
 that report them.
 """
 
+import importlib.util
 import math
 import os
 import re
@@ -66,3 +67,19 @@ def test_benchmark_script_measures_the_minivae_of_its_checkout(script, tmp_path)
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert Path(proc.stdout.strip()).resolve() == (ROOT / "minivae" / "__init__.py").resolve()
+
+
+def test_bench_vae_prints_both_blas_settings_and_the_targets(capsys):
+    spec = importlib.util.spec_from_file_location("bench_vae", ROOT / "benchmarks" / "bench_vae.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    row = dict(config="kdd", dtype="float64", threads=1, products=2e6, torch=None, jax_step=5e5)
+    rows = [dict(row, blas="env", minivae=6e5, jax_scan=8e5),       # 0.75x: below the 1.0 target
+            dict(row, blas="native", minivae=9e5, jax_scan=8e5)]    # 1.125x: met
+    bench.print_table(rows)
+    bench.print_targets(rows)
+    out = capsys.readouterr().out
+    assert re.search(r"KDD-like 34-30-10\s+float64\s+1\s+env\s+600,000", out), out
+    assert re.search(r"KDD-like 34-30-10\s+float64\s+1\s+native\s+900,000", out), out
+    assert re.search(r"0\.75x\s+\(target >= 1\.0\)\s+FAIL \[env BLAS\]", out), out
+    assert re.search(r"1\.12x\s+\(target >= 1\.0\)\s+PASS \[native BLAS\]", out), out
