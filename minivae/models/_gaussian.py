@@ -180,12 +180,15 @@ class GaussianLatentModel(BaseModel):
             mu, log_sigma, _ = self._encode(xb)
             yield rows, xb, mu, log_sigma
 
-    def _draw_chunks(self, n_mc, block_rows):
-        """Slices of the n_mc draws such that one chunk of a block holds about 4·10⁶ floats.
+    def _draw_chunks(self, n_mc, n_stacked=1):
+        """Slices of the n_mc draws such that one chunk of a block of ``MAX_BLOCK_ROWS`` rows
+        (of ``n_stacked`` stacked networks) holds about 4·10⁶ floats.
 
-        The partition depends only on n_mc and the block size, never on the data.
+        The partition depends only on n_mc and the network, never on the data or
+        on the block size, so that a score reduced chunk by chunk (a sum, a
+        log-sum-exp) is the same whatever ``rows_per_block``.
         """
-        per_draw = block_rows * max(self.n_features_in_, self.n_latent, *self._hidden)
+        per_draw = n_stacked * MAX_BLOCK_ROWS * max(self.n_features_in_, self.n_latent, *self._hidden)
         step = max(1, _BLOCK_FLOATS // per_draw)
         return [slice(k, min(k + step, n_mc)) for k in range(0, n_mc, step)]
 
@@ -295,7 +298,7 @@ class GaussianLatentModel(BaseModel):
         out = np.empty(X.shape[0], dtype=np.float64)
         for rows, xb, mu, log_sigma in self._blocks(X, L):
             err = np.zeros(xb.shape[0])
-            for draws in self._draw_chunks(L, xb.shape[0]):
+            for draws in self._draw_chunks(L):
                 z = reparametrise(mu, log_sigma, eps[draws])
                 x_hat = self._decode(z.reshape(-1, self.n_latent)).reshape(z.shape[0], xb.shape[0], -1)
                 r = x_hat - xb
