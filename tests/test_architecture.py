@@ -313,6 +313,33 @@ def test_log_likelihood_over_many_chunks_is_the_same_whatever_rows_per_block():
         np.testing.assert_array_equal(vae.log_likelihood(X8, n_mc=5000, rows_per_block=rows)[:1], alone)
 
 
+@pytest.mark.parametrize("make, limit", [
+    (lambda n_mc: VAE(n_latent=2, hidden_sizes=(16,), n_epochs=1, batch_size=100, n_mc=n_mc), 10485),
+    (lambda n_mc: WAE(n_latent=2, hidden_sizes=(16,), n_epochs=1, batch_size=100, n_mc=n_mc), 10485),
+    (lambda n_mc: EMVAE(n_components=2, n_latent=2, hidden_sizes=(16,), n_epochs=1, batch_size=100,
+                        n_mc=n_mc), 5242),
+])
+def test_training_n_mc_too_large_fails_at_once_naming_the_memory(make, limit):
+    # VAE(n_mc=10**7).fit drew a 15 GiB ε and then died in the forward pass (or met the OOM killer).
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    model = make(10**7)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=rf"n_mc=10000000 draws for each of the 100 rows of a batch "
+                                             rf"would make a training step hold about \d+\.\d GiB .*"
+                                             rf"at most n_mc={limit} fits in 1 GiB: lower n_mc or batch_size"):
+            model.fit(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10**6, peak
+    assert not hasattr(model, "params_")
+    with pytest.raises(ValueError, match=f"n_mc={limit + 1} draws"):
+        make(limit + 1).fit(X)
+    # A smaller batch leaves room for more draws.
+    make(2 * limit).set_params(batch_size=50)._check_fit_size(X.shape)
+
+
 # ---------------------------------------------------------------------- model files
 def _saved(tmp_path):
     model = VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0).fit(X8)

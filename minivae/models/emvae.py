@@ -66,7 +66,10 @@ class EMVAE(GaussianLatentModel):
         ``sigma2`` is the decoder variance of (2.28), shared by the components.
     n_mc : int
         Draws of ε per data point and component in each training step (and
-        in the E-step score, which averages ln p_k(x | z) over them).
+        in the E-step score, which averages ln p_k(x | z) over them). ``fit``
+        refuses (ValueError, naming the size) an n_mc whose step would hold
+        more than 1 GiB: about 8 arrays of n_mc·batch_size rows by the widest
+        layer, for each of the K networks.
     e_step_every : {"batch", "epoch"}
         ``"batch"`` (default): each minibatch first updates its own rows' γ
         with the ε of that step, then α (incremental EM, Neal & Hinton 1998);

@@ -52,7 +52,9 @@ class VAE(GaussianLatentModel):
         C, the group width of the categorical likelihood (at least 2);
         needed with ``likelihood="categorical"``, ignored otherwise.
     n_mc : int
-        Draws of ε per data point in each training step.
+        Draws of ε per data point in each training step. ``fit`` refuses
+        (ValueError, naming the size) an n_mc whose step would hold more than
+        1 GiB: about 8 arrays of n_mc·batch_size rows by the widest layer.
     kl_warmup : int
         Epochs over which the KL weight β rises linearly from 0 to 1 (0: β = 1
         throughout), against posterior collapse (Bowman et al. 2016; Sønderby
