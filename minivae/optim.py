@@ -9,6 +9,8 @@ optimiser step is a handful of vectorised operations (SGD) or one compiled loop
 (Adam, :func:`_adam_loop`) however many layers there are.
 """
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from ._jit import compile_kernel
@@ -54,11 +56,29 @@ class _Optimizer:
         self.t = 0
 
     def step(self, params, grads):
-        """Update every array in ``params`` in place from ``grads`` (same keys)."""
+        """Update every array in ``params`` in place from ``grads`` (same keys).
+
+        Raises
+        ------
+        TypeError
+            If ``params`` or ``grads`` is not a dict, or a parameter is not a
+            NumPy array (a list or a NumPy scalar cannot be updated in place).
+        ValueError
+            If the keys differ, or a parameter array is read-only.
+        """
+        for arg, value in (("params", params), ("grads", grads)):
+            if not isinstance(value, Mapping):
+                raise TypeError(f"{arg} must be a dict of arrays keyed by name, got {type(value).__name__}")
         if params.keys() != grads.keys():
             raise ValueError(
                 f"params and grads must have the same keys, got {sorted(params)} and {sorted(grads)}"
             )
+        for name, theta in params.items():
+            if not isinstance(theta, np.ndarray):
+                raise TypeError(f"parameter {name!r} must be a NumPy array (updated in place), "
+                                f"got {type(theta).__name__}")
+            if not theta.flags.writeable:
+                raise ValueError(f"parameter {name!r} is a read-only array; the optimiser updates it in place")
         if self.clip_norm is not None:
             clip_grad_norm(grads, self.clip_norm)
         self.t += 1
@@ -159,9 +179,13 @@ class Adam(_Optimizer):
     Raises
     ------
     TypeError
-        From :meth:`step`, if a parameter array is not float32 or float64.
+        From :meth:`step`, if a parameter array is not float32 or float64, or
+        a gradient does not hold real numbers (it is cast to the parameter's
+        dtype).
     ValueError
-        From :meth:`step`, if a gradient's shape differs from its parameter's.
+        From :meth:`step`, if a gradient's shape differs from its parameter's,
+        or a parameter under a name already stepped has changed shape or dtype
+        (its m and v no longer fit: use a new Adam).
 
     References
     ----------
@@ -176,20 +200,37 @@ class Adam(_Optimizer):
         self.m, self.v, self.steps = {}, {}, {}
 
     def _update(self, name, theta, g):
+        # The compiled loop indexes m, v and g by theta's size without bounds
+        # checks, so every array it is given is checked here first.
         if theta.dtype not in (np.float32, np.float64):
             raise TypeError(f"Adam updates float32 or float64 arrays; {name!r} has dtype {theta.dtype}")
+        g = np.asarray(g)
+        if g.dtype.kind not in "biuf":
+            raise TypeError(f"the gradient of {name!r} must hold real numbers, got dtype {g.dtype}")
         if g.shape != theta.shape:
             raise ValueError(f"the gradient of {name!r} has shape {g.shape}, the parameter {theta.shape}")
         if name not in self.m:
             self.m[name] = np.zeros(theta.shape, dtype=theta.dtype)
             self.v[name] = np.zeros(theta.shape, dtype=theta.dtype)
             self.steps[name] = 0
+        for moment in (self.m[name], self.v[name]):
+            if (moment.shape != theta.shape or moment.dtype != theta.dtype
+                    or not (moment.flags.c_contiguous and moment.flags.writeable)):
+                raise ValueError(
+                    f"Adam's state for {name!r} has shape {moment.shape} and dtype {moment.dtype}, "
+                    f"the parameter {theta.shape} and {theta.dtype}: a new array under a name "
+                    f"already stepped needs a new Adam (or a C-contiguous state of its shape and dtype)"
+                )
         self.steps[name] += 1
         t = self.steps[name]
         # The loop runs on flat views; an array that is not contiguous (a
         # user's slice) is updated in a contiguous copy and written back.
         flat = theta.reshape(-1) if theta.flags.c_contiguous else np.ascontiguousarray(theta).reshape(-1)
         g = np.ascontiguousarray(g, dtype=theta.dtype).reshape(-1)
+        if np.may_share_memory(g, flat):
+            # A gradient overlapping the parameter (a shifted view of one buffer)
+            # would be overwritten by the loop before it is read.
+            g = g.copy()
         # The scalars take the arrays' precision, as NumPy gives a Python float
         # in ``float32_array * b1``; float64 arrays take Python floats as they are.
         scalar = float if theta.dtype == np.float64 else np.float32

@@ -276,6 +276,70 @@ def test_too_many_draws_fail_at_once_naming_the_memory(make, score, per_draw):
     assert getattr(model, score)(X8[:1], n_mc=min(most, 2000)).shape[0] == 1    # the bound is not too tight
 
 
+@pytest.mark.parametrize("make, score", [
+    (lambda: VAE(n_latent=2, hidden_sizes=(16,), n_epochs=1, random_state=0), "log_likelihood"),
+    (lambda: VAE(n_latent=2, hidden_sizes=(16,), n_epochs=1, random_state=0), "elbo"),
+    (lambda: EMVAE(n_components=3, n_latent=2, hidden_sizes=(16,), n_epochs=1, random_state=0),
+     "predict_proba"),
+    (lambda: EMVAE(n_components=3, n_latent=2, hidden_sizes=(16,), n_epochs=1, random_state=0),
+     "score_samples"),
+    (lambda: EMVAE(n_components=3, n_latent=2, hidden_sizes=(16,), n_epochs=1, random_state=0),
+     "reconstruction_error"),
+])
+def test_many_draws_below_the_limit_run_in_bounded_memory(make, score):
+    # Below the 1 GiB of ε, a score must run: the VAE's kept its (n_mc, 64) log-weights
+    # (3 GB at n_mc = 10⁶) and the EMVAE ran all draws at once (> 4 GB at n_mc = 10⁵).
+    model = make().fit(X8)
+    n_mc = 50_000
+    eps_bytes = n_mc * model.n_latent * getattr(model, "n_components", 1) * 8
+    tracemalloc.start()
+    try:
+        many = getattr(model, score)(X8[:2], n_mc=n_mc)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < eps_bytes + 64 * 2**20, peak / 2**20          # new: 25-48 MiB; old: 150 MiB, 3.8 GiB
+    assert np.all(np.isfinite(many))
+    # The chunks reduce to the same values as all draws at once (one chunk).
+    model._draw_chunks = lambda n, n_stacked=1: [slice(0, n)]
+    np.testing.assert_allclose(many, getattr(model, score)(X8[:2], n_mc=n_mc), rtol=1e-12, atol=1e-12)
+
+
+def test_log_likelihood_over_many_chunks_is_the_same_whatever_rows_per_block():
+    vae = VAE(n_latent=2, hidden_sizes=(16,), n_epochs=1, random_state=0).fit(X8)
+    assert len(vae._draw_chunks(5000)) > 1
+    alone = vae.log_likelihood(X8[:1], n_mc=5000, rows_per_block=64)
+    for rows in (64, 128, 512):
+        np.testing.assert_array_equal(vae.log_likelihood(X8, n_mc=5000, rows_per_block=rows)[:1], alone)
+
+
+@pytest.mark.parametrize("make, limit", [
+    (lambda n_mc: VAE(n_latent=2, hidden_sizes=(16,), n_epochs=1, batch_size=100, n_mc=n_mc), 10485),
+    (lambda n_mc: WAE(n_latent=2, hidden_sizes=(16,), n_epochs=1, batch_size=100, n_mc=n_mc), 10485),
+    (lambda n_mc: EMVAE(n_components=2, n_latent=2, hidden_sizes=(16,), n_epochs=1, batch_size=100,
+                        n_mc=n_mc), 5242),
+])
+def test_training_n_mc_too_large_fails_at_once_naming_the_memory(make, limit):
+    # VAE(n_mc=10**7).fit drew a 15 GiB ε and then died in the forward pass (or met the OOM killer).
+    X = np.random.default_rng(0).normal(size=(200, 3))
+    model = make(10**7)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=rf"n_mc=10000000 draws for each of the 100 rows of a batch "
+                                             rf"would make a training step hold about \d+\.\d GiB .*"
+                                             rf"at most n_mc={limit} fits in 1 GiB: lower n_mc or batch_size"):
+            model.fit(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10**6, peak
+    assert not hasattr(model, "params_")
+    with pytest.raises(ValueError, match=f"n_mc={limit + 1} draws"):
+        make(limit + 1).fit(X)
+    # A smaller batch leaves room for more draws.
+    make(2 * limit).set_params(batch_size=50)._check_fit_size(X.shape)
+
+
 # ---------------------------------------------------------------------- model files
 def _saved(tmp_path):
     model = VAE(n_latent=2, hidden_sizes=(4,), n_epochs=1, random_state=0).fit(X8)

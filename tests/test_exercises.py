@@ -354,3 +354,13 @@ def test_a_file_that_is_not_python_or_exits_on_import_is_an_error_not_a_pass(tmp
     (tmp_path / "exits.py").write_text("raise SystemExit(0)\n")
     with pytest.raises(ExerciseFileError, match="called exit"):
         load_exercise_functions(tmp_path / "exits.py", EXERCISES)
+
+
+def test_exercise_errors_are_one_line_named_like_every_command(tmp_path, capsys):
+    # README: the command line prints each error as one line "minivae ...: error: ..." (was a bare "error: ").
+    assert main(["exercise", "check", str(tmp_path / "missing.py")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("minivae exercise: error: ") and err.count("\n") == 1, err
+    assert main(["exercise", "start", "no_such_exercise", "-o", str(tmp_path / "x.py")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("minivae exercise: error: unknown exercise 'no_such_exercise'") and err.count("\n") == 1, err

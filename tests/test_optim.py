@@ -275,3 +275,65 @@ def test_non_numeric_hyperparameter_raises_type_error():
 def test_mismatched_keys_raise():
     with pytest.raises(ValueError, match="params and grads must have the same keys"):
         Adam().step({"a": np.zeros(2)}, {"b": np.zeros(2)})
+
+
+# ---------------------------------------------------------------------- Adam on a student's arrays
+def test_adam_refuses_a_new_array_under_a_used_name():
+    # The compiled loop indexes m and v by the parameter's size: a parameter that grew
+    # under the same name read and wrote past the end of the state (a segfault at 3 -> 1000).
+    opt = Adam()
+    opt.step({"w": np.zeros(3)}, {"w": np.ones(3)})
+    bigger = np.zeros(5)
+    with pytest.raises(ValueError, match=r"state for 'w' has shape \(3,\) .* parameter \(5,\).*new Adam"):
+        opt.step({"w": bigger}, {"w": np.ones(5)})
+    assert np.all(bigger == 0.0) and opt.steps["w"] == 1
+    with pytest.raises(ValueError, match=r"dtype float64, the parameter \(3,\) and float32"):
+        opt.step({"w": np.zeros(3, np.float32)}, {"w": np.ones(3, np.float32)})
+
+
+@pytest.mark.parametrize("make_theta", [
+    lambda: np.zeros(3),                        # contiguous: numba refused to compile the store
+    lambda: np.zeros((3, 2))[:, 0],             # strided
+    lambda: np.broadcast_to(np.zeros(1), (3,)),
+], ids=["contiguous", "strided", "broadcast"])
+def test_adam_refuses_a_read_only_parameter_by_name(make_theta):
+    theta = make_theta()
+    theta.flags.writeable = False
+    with pytest.raises(ValueError, match="parameter 'w' is a read-only array"):
+        Adam().step({"w": theta}, {"w": np.ones(3)})
+
+
+@pytest.mark.parametrize("params, grads, match", [
+    ([np.zeros(3)], [np.ones(3)], "params must be a dict of arrays keyed by name, got list"),
+    ({"w": np.zeros(3)}, (np.ones(3),), "grads must be a dict of arrays keyed by name, got tuple"),
+    ({"w": [0.0, 0.0]}, {"w": np.ones(2)}, "parameter 'w' must be a NumPy array .*, got list"),
+    # A NumPy scalar cannot be updated in place: it was silently left as it was.
+    ({"w": np.float64(1.0)}, {"w": np.float64(1.0)}, "parameter 'w' must be a NumPy array .*, got float64"),
+    ({"w": np.zeros(3)}, {"w": np.array(["1", "2", "3"])}, "gradient of 'w' must hold real numbers, got dtype <U1"),
+    ({"w": np.zeros(3)}, {"w": np.ones(3) * 1j}, "gradient of 'w' must hold real numbers, got dtype complex128"),
+])
+def test_adam_refuses_what_it_cannot_update_by_name(params, grads, match):
+    with pytest.raises(TypeError, match=match):
+        Adam().step(params, grads)
+
+
+def test_adam_gradient_overlapping_its_parameter_is_read_before_it_is_written():
+    # g and theta shifted views of one buffer: the loop overwrote g[i + 1] (theta[i]) before reading it.
+    base = np.arange(6.0)
+    theta, g = base[1:4], base[0:3]
+    theta0, g0 = theta.copy(), g.copy()
+    Adam(lr=0.1).step({"w": theta}, {"w": g})
+    np.testing.assert_array_equal(theta, _adam_by_hand(theta0, [g0], 0.1, 0.9, 0.999, 1e-8)[0])
+
+
+@pytest.mark.parametrize("order", ["F", "C"])
+def test_adam_takes_a_list_gradient_and_any_memory_order(order):
+    rng = np.random.default_rng(5)
+    theta0 = rng.standard_normal((3, 4))
+    gs = [rng.standard_normal((3, 4)) for _ in range(2)]
+    theta = np.array(theta0, order=order)
+    opt = Adam(lr=0.05)
+    opt.step({"w": theta}, {"w": gs[0].tolist()})
+    opt.step({"w": theta}, {"w": np.asfortranarray(gs[1])})
+    np.testing.assert_array_equal(theta, _adam_by_hand(theta0, gs, 0.05, 0.9, 0.999, 1e-8)[-1])
+    assert theta.flags.f_contiguous == (order == "F")

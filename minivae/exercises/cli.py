@@ -83,17 +83,17 @@ def _start(args, exercises, out):
     from ._checker import skeleton
 
     if args.name not in exercises:
-        print(f"error: unknown exercise {args.name!r}; choose one of: {', '.join(exercises)}",
+        print(f"minivae exercise: error: unknown exercise {args.name!r}; choose one of: {', '.join(exercises)}",
               file=sys.stderr)
         return 2
     path = Path(args.output or f"{args.name}.py")
     if path.exists() and not args.force:
-        print(f"error: {path} exists; use --force to overwrite it", file=sys.stderr)
+        print(f"minivae exercise: error: {path} exists; use --force to overwrite it", file=sys.stderr)
         return 2
     try:
         path.write_text(skeleton(exercises[args.name], path.name), encoding="utf-8")
     except OSError as exc:
-        print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"minivae exercise: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print(f"wrote {path}: implement {args.name}{exercises[args.name].equation and ' ' + exercises[args.name].equation}, "
           f"then run: minivae exercise check {path}", file=out)
@@ -123,5 +123,5 @@ def run_exercise(args, out=None):
         command = {"list": _list, "start": _start, "check": _check}[args.exercise_command]
         return command(args, exercises, out)
     except ExerciseFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"minivae exercise: error: {exc}", file=sys.stderr)
         return 2

@@ -353,6 +353,7 @@ class BaseModel(ParamsMixin):
             names the epoch and remedies, and the model is left unfitted.
         """
         X = self._validate_X(X, reset=True)
+        self._check_fit_size(X.shape)
         rng = check_random_state(self.random_state)
         self._build(X, rng)
         self.history_ = {"loss": []}
@@ -366,6 +367,9 @@ class BaseModel(ParamsMixin):
             self._forget_fit()
             raise
         return self
+
+    def _check_fit_size(self, shape):
+        """Refuse, before any work, a fit whose step would need more memory than a laptop has (hook)."""
 
     def _split_validation(self, X, rng):
         n_val = int(round(self.validation_fraction * X.shape[0]))

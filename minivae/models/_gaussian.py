@@ -37,7 +37,8 @@ from .._validation import (
 )
 from ..losses import bernoulli_nll, categorical_nll, gaussian_nll, reparametrise
 from ..nn import MLP, Dense, get_activation, sigmoid
-from ._base import BLOCK_ROWS, MAX_BLOCK_ROWS, BaseModel, allow_overflow, check_n_mc, row_blocks
+from ._base import (BLOCK_ROWS, MAX_BLOCK_ROWS, MAX_EPS_BYTES, BaseModel, allow_overflow, check_n_mc,
+                    row_blocks)
 
 __all__ = ["GaussianLatentModel", "LOG_SIGMA_MIN", "LOG_SIGMA_MAX"]
 
@@ -50,6 +51,9 @@ LOG_SIGMA_MIN, LOG_SIGMA_MAX = -30.0, 30.0
 # Memory budget of the Monte-Carlo scores: about this many floats per block
 # (blocks of rows: see row_blocks in _base.py).
 _BLOCK_FLOATS = 4_000_000
+# Arrays of n_mc·batch rows by the widest layer a training step holds at once (measured
+# 7-8: the layers' caches and their gradients), for the fit's memory check.
+_STEP_ARRAYS = 8
 
 
 def _check_one_hot(X, n_categories):
@@ -91,6 +95,29 @@ class GaussianLatentModel(BaseModel):
             raise ValueError(f"likelihood must be {names}, got {self.likelihood!r}{also}")
         check_positive(self.sigma2, "sigma2")
         check_positive_int(self.n_mc, "n_mc")
+
+    def _check_fit_size(self, shape):
+        """Refuse a training step that would hold more than 1 GiB, before any work.
+
+        A step holds about ``_STEP_ARRAYS`` arrays of n_mc·batch rows by the
+        widest layer (times the K networks of an EMVAE): measured 7-8 at
+        16-wide networks. ``VAE(n_mc=10**7).fit(X)`` drew a (10⁷, 100,
+        n_latent) ε of 15 GiB and then failed in the forward pass, or woke the
+        out-of-memory killer; it is bounded by the same 1 GiB as the scores' ε.
+        """
+        self._check_common()
+        self._check_params()
+        batch = min(self.batch_size, shape[0])
+        width = max(shape[1], self.n_latent, *check_hidden_sizes(self.hidden_sizes))
+        stacked = getattr(self, "n_components", 1)
+        per_draw = _STEP_ARRAYS * batch * width * stacked * np.dtype(self.dtype).itemsize
+        if self.n_mc * per_draw > MAX_EPS_BYTES:
+            networks = f" for each of {stacked} networks" if stacked > 1 else ""
+            raise ValueError(
+                f"n_mc={self.n_mc} draws for each of the {batch} rows of a batch would make a "
+                f"training step hold about {self.n_mc * per_draw / 2**30:.1f} GiB ({_STEP_ARRAYS} arrays "
+                f"of {self.n_mc} x {batch} rows x {width} {np.dtype(self.dtype).name} values{networks}); "
+                f"at most n_mc={MAX_EPS_BYTES // per_draw} fits in 1 GiB: lower n_mc or batch_size")
 
     def _set_up(self):
         super()._set_up()
@@ -180,12 +207,15 @@ class GaussianLatentModel(BaseModel):
             mu, log_sigma, _ = self._encode(xb)
             yield rows, xb, mu, log_sigma
 
-    def _draw_chunks(self, n_mc, block_rows):
-        """Slices of the n_mc draws such that one chunk of a block holds about 4·10⁶ floats.
+    def _draw_chunks(self, n_mc, n_stacked=1):
+        """Slices of the n_mc draws such that one chunk of a block of ``MAX_BLOCK_ROWS`` rows
+        (of ``n_stacked`` stacked networks) holds about 4·10⁶ floats.
 
-        The partition depends only on n_mc and the block size, never on the data.
+        The partition depends only on n_mc and the network, never on the data or
+        on the block size, so that a score reduced chunk by chunk (a sum, a
+        log-sum-exp) is the same whatever ``rows_per_block``.
         """
-        per_draw = block_rows * max(self.n_features_in_, self.n_latent, *self._hidden)
+        per_draw = n_stacked * MAX_BLOCK_ROWS * max(self.n_features_in_, self.n_latent, *self._hidden)
         step = max(1, _BLOCK_FLOATS // per_draw)
         return [slice(k, min(k + step, n_mc)) for k in range(0, n_mc, step)]
 
@@ -295,7 +325,7 @@ class GaussianLatentModel(BaseModel):
         out = np.empty(X.shape[0], dtype=np.float64)
         for rows, xb, mu, log_sigma in self._blocks(X, L):
             err = np.zeros(xb.shape[0])
-            for draws in self._draw_chunks(L, xb.shape[0]):
+            for draws in self._draw_chunks(L):
                 z = reparametrise(mu, log_sigma, eps[draws])
                 x_hat = self._decode(z.reshape(-1, self.n_latent)).reshape(z.shape[0], xb.shape[0], -1)
                 r = x_hat - xb

@@ -66,7 +66,10 @@ class EMVAE(GaussianLatentModel):
         ``sigma2`` is the decoder variance of (2.28), shared by the components.
     n_mc : int
         Draws of ε per data point and component in each training step (and
-        in the E-step score, which averages ln p_k(x | z) over them).
+        in the E-step score, which averages ln p_k(x | z) over them). ``fit``
+        refuses (ValueError, naming the size) an n_mc whose step would hold
+        more than 1 GiB: about 8 arrays of n_mc·batch_size rows by the widest
+        layer, for each of the K networks.
     e_step_every : {"batch", "epoch"}
         ``"batch"`` (default): each minibatch first updates its own rows' γ
         with the ε of that step, then α (incremental EM, Neal & Hinton 1998);
@@ -416,14 +419,30 @@ class EMVAE(GaussianLatentModel):
         with np.errstate(divide="ignore"):
             return np.log(self.weights_)
 
+    def _draw_blocks(self, X, L):
+        """``(rows, X_block, draws)``: the row blocks of X, each with the slices of the L draws to run at once.
+
+        The networks run on a few million floats at a time (chunks of the
+        draws, as in the VAE's scores), not on all L draws of the K components
+        at once: at L = 10⁵ those took GiBs for a 16-wide network.
+        """
+        chunks = self._draw_chunks(L, self.n_components)
+        for rows, xb in row_blocks(X, self._rows_per_block(L * self.n_components, None)):
+            yield rows, xb, chunks
+
     def _component_scores(self, X, n_mc, random_state):
         """The E-step score (n, K) of every row, all rows with the same ε draws (L, K, 1, nz)."""
         L = check_n_mc(n_mc, self.n_components * self.n_latent, self._dtype)
         rng = check_random_state(random_state)
         eps = rng.standard_normal((L, self.n_components, 1, self.n_latent), dtype=self._dtype)
         scores = np.empty((X.shape[0], self.n_components))
-        for rows, xb in row_blocks(X, self._rows_per_block(L * self.n_components, None)):
-            scores[rows] = self._scores(xb, eps)[:rows.stop - rows.start]
+        for rows, xb, chunks in self._draw_blocks(X, L):
+            nll = 0.0
+            for draws in chunks:
+                out = self._forward(xb, eps[draws])
+                nll = nll + out[5].sum(axis=0)                                # Σ_l over the chunk, (K, n)
+            # The mean over the L draws, as one "draw" for _score.
+            scores[rows] = self._score((nll / L)[None], out[7])[:rows.stop - rows.start]
         return scores
 
     def predict_proba(self, X, n_mc=1, random_state=0):
@@ -510,17 +529,22 @@ class EMVAE(GaussianLatentModel):
         of ε per component are shared by every row, so a row's score does not
         depend on the other rows. Returns an array of shape (n_samples,).
         A ValueError names the size when those L·K·n_latent values would take
-        more than 1 GiB.
+        more than 1 GiB; the networks run on chunks of the draws, a few
+        million floats at a time, so any L below that fits in memory.
         """
         X = self._validate_X(X, scored=True)
         L = check_n_mc(n_mc, self.n_components * self.n_latent, self._dtype)
         rng = check_random_state(random_state)
         eps = rng.standard_normal((L, self.n_components, 1, self.n_latent), dtype=self._dtype)
         log_p = np.empty((X.shape[0], self.n_components))
-        for rows, xb in row_blocks(X, self._rows_per_block(L * self.n_components, None)):
-            mu, log_sigma, _, z, _, nll, _, _, _, _ = self._forward(xb, eps)
-            log_w = -nll + log_standard_normal(z) - log_normal_from_eps(eps, log_sigma)   # (L, K, n)
-            log_p[rows] = (logsumexp(log_w, axis=0) - np.log(L)).T[:rows.stop - rows.start]
+        for rows, xb, chunks in self._draw_blocks(X, L):
+            lse = []                                      # ln Σ_l w_l of each chunk of draws, (K, n)
+            for draws in chunks:
+                mu, log_sigma, _, z, _, nll, _, _, _, _ = self._forward(xb, eps[draws])
+                log_w = -nll + log_standard_normal(z) - log_normal_from_eps(eps[draws], log_sigma)
+                lse.append(logsumexp(log_w, axis=0))
+            total = lse[0] if len(lse) == 1 else logsumexp(np.stack(lse), axis=0)
+            log_p[rows] = (total - np.log(L)).T[:rows.stop - rows.start]
         return e_step(log_p, self._log_alpha())[1]
 
     @allow_overflow
@@ -544,12 +568,16 @@ class EMVAE(GaussianLatentModel):
             (L, self.n_components, 1, self.n_latent), dtype=self._dtype)
         out = np.empty(X.shape[0])
         K, nz = self.n_components, self.n_latent
-        for rows, xb in row_blocks(X, self._rows_per_block(L * K, None)):
+        for rows, xb, chunks in self._draw_blocks(X, L):
             nb, n_real = xb.shape[0], rows.stop - rows.start
             mu, log_sigma, _ = self._encode(xb)
-            z = reparametrise(mu, log_sigma, eps).swapaxes(0, 1).reshape(K, L * nb, nz)
-            r = self._decode(z).reshape(K, L, nb, -1) - xb                        # (K, L, n, nx)
-            err = np.einsum("klnd,klnd->kn", r, r) / L                           # (K, n)
+            err = np.zeros((K, nb))
+            for draws in chunks:
+                n_draws = draws.stop - draws.start
+                z = reparametrise(mu, log_sigma, eps[draws]).swapaxes(0, 1).reshape(K, n_draws * nb, nz)
+                r = self._decode(z).reshape(K, n_draws, nb, -1) - xb              # (K, L_chunk, n, nx)
+                err += np.einsum("klnd,klnd->kn", r, r)
+            err /= L                                                             # (K, n)
             # 0·inf = 0: a component with γ = 0 does not count, even where its error overflowed.
             with np.errstate(invalid="ignore"):
                 weighted = np.where(gamma[rows] > 0, gamma[rows] * err.T[:n_real], 0.0)
