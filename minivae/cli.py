@@ -15,6 +15,7 @@ How a command is added (``exercise``, ``train``, ``score``, ``sample``,
 """
 
 import argparse
+import math
 import os
 import sys
 
@@ -36,15 +37,51 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def _seed(text):
-    """argparse type: a seed is an int >= 0 (NumPy's generators refuse negative seeds)."""
+def _int_at_least(minimum, what):
+    """Return an argparse type accepting an int >= ``minimum``; ``what`` goes into its docstring."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an int >= {minimum}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an int >= {minimum}, got {value}")
+        return value
+    parse.__doc__ = f"argparse type: {what}, an int >= {minimum}."
+    return parse
+
+
+# A seed is an int >= 0 (NumPy's generators refuse negative seeds); counts are >= 1.
+_seed = _int_at_least(0, "a seed")
+_positive_int = _int_at_least(1, "a count")
+
+
+def _positive_float(text, allow_zero=False):
+    """argparse type: a finite number > 0 (>= 0 with ``allow_zero``), e.g. a rate or a variance."""
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an int >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an int >= 0, got {value}")
+        value = None
+    bound = ">= 0" if allow_zero else "> 0"
+    if value is None or not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise argparse.ArgumentTypeError(f"must be a finite number {bound}, got {text!r}")
     return value
+
+
+def _nonnegative_float(text):
+    """argparse type: a finite number >= 0 (a weight that may switch a term off)."""
+    return _positive_float(text, allow_zero=True)
+
+
+def _hidden_sizes(text):
+    """argparse type: hidden widths, comma-separated ints >= 1, e.g. ``64,32``."""
+    try:
+        sizes = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"must be comma-separated ints >= 1, got {text!r}")
+    return sizes
 
 
 def _demo(args):

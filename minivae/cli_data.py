@@ -19,14 +19,17 @@ preprocessing sits beside the parameters under ``cli/...`` keys.
 ANOMALOUS (the reconstruction score (3.1), or −ln p(x) / −ELBO with
 ``--score likelihood`` / ``--score elbo``).
 
-A missing file, a malformed CSV, a wrong number of columns or a NaN ends the
-command with exit status 1 and one line on stderr naming the problem, never a
-traceback.
+A malformed option value (``--epochs 0``, ``--lr nan``, ``--hidden 8,x``) is
+refused by argparse before anything runs: exit status 2. A missing file, a
+malformed CSV, a wrong number of columns, a NaN, or a request the model cannot
+meet ends the command with exit status 1. Either way one line on stderr names
+the problem, never a traceback.
 
 These are functions for ``minivae.cli``: ``add_data_parsers(subparsers)``
 registers the three commands, each with its ``run_*`` function as ``func``.
 """
 
+import argparse
 import csv
 import io
 import json
@@ -39,6 +42,7 @@ import numpy as np
 from . import models
 from ._atomic import write_atomic
 from .anomaly import model_anomaly_score
+from .cli import _hidden_sizes, _nonnegative_float, _positive_float, _positive_int, _seed
 from .preprocessing import Standardizer
 
 __all__ = ["add_data_parsers", "run_train", "run_score", "run_sample", "read_table", "DataError"]
@@ -300,18 +304,21 @@ def _log1p_columns(spec, names, n_features):
     return tuple(cols)
 
 
-def _parse_hidden(text):
-    try:
-        sizes = tuple(int(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        raise DataError(f"--hidden must be comma-separated positive ints, got {text!r}") from None
-    if not sizes or min(sizes) < 1:
-        raise DataError(f"--hidden must be comma-separated positive ints, got {text!r}")
-    return sizes
+# At most this many rows from ``sample``: 10⁷ rows of a few columns is already
+# hundreds of MB of CSV.
+MAX_SAMPLE_ROWS = 10_000_000
+
+
+def _n_rows(text):
+    """argparse type of ``sample -n``: a number of rows from 1 to ``MAX_SAMPLE_ROWS``."""
+    value = _positive_int(text)
+    if value > MAX_SAMPLE_ROWS:
+        raise argparse.ArgumentTypeError(f"must be a number of rows from 1 to 10,000,000, got {value}")
+    return value
 
 
 def _make_user_model(args):
-    common = dict(n_latent=args.latent, hidden_sizes=_parse_hidden(args.hidden),
+    common = dict(n_latent=args.latent, hidden_sizes=args.hidden,
                   activation=args.activation, n_epochs=args.epochs, batch_size=args.batch_size,
                   lr=args.lr, random_state=args.seed, verbose=args.verbose)
     if args.model == "vae":
@@ -350,8 +357,6 @@ def _check_output(output, inputs, model_file):
 
 def _train(args):
     _check_output(args.output, [args.data], model_file=True)
-    if args.epochs < 1:
-        raise DataError(f"--epochs must be at least 1, got {args.epochs}")
     X, names = read_table(args.data, _HEADER_ARG[args.header])
     meta = {"n_features": X.shape[1], "columns": names, "standardize": not args.no_standardize,
             "log1p_columns": list(_log1p_columns(args.log1p, names, X.shape[1])), "model": args.model}
@@ -396,8 +401,6 @@ def _score(args):
 
 def _sample(args):
     _check_output(args.output, [args.model_file], model_file=False)
-    if not 1 <= args.n <= 10_000_000:
-        raise DataError(f"-n must be a number of rows from 1 to 10,000,000, got {args.n}")
     model, scaler, meta = _load_with_preprocessing(args.model_file)
     if not hasattr(model, "sample"):
         raise DataError(f"a {type(model).__name__} has no prior to sample from; use a vae, wae, "
@@ -445,24 +448,24 @@ def add_data_parsers(subparsers):
     train.add_argument("-o", "--output", required=True, help="model file to write (.npz)")
     _add_header_option(train)
     train.add_argument("--model", choices=("vae", "wae", "emvae", "vampprior"), default="vae")
-    train.add_argument("--latent", type=int, default=2, help="latent dimension nz (default: 2)")
-    train.add_argument("--hidden", default="32", help="hidden widths, comma-separated (default: 32)")
+    train.add_argument("--latent", type=_positive_int, default=2, help="latent dimension nz (default: 2)")
+    train.add_argument("--hidden", type=_hidden_sizes, default=(32,), help="hidden widths, comma-separated (default: 32)")
     train.add_argument("--activation", default="swish", help="hidden activation (default: swish)")
-    train.add_argument("--epochs", type=int, default=100, help="training epochs (default: 100)")
-    train.add_argument("--batch-size", type=int, default=100, help="minibatch size (default: 100)")
-    train.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 0.001)")
-    train.add_argument("--sigma2", type=float, default=1.0,
+    train.add_argument("--epochs", type=_positive_int, default=100, help="training epochs (default: 100)")
+    train.add_argument("--batch-size", type=_positive_int, default=100, help="minibatch size (default: 100)")
+    train.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam learning rate (default: 0.001)")
+    train.add_argument("--sigma2", type=_positive_float, default=1.0,
                        help="decoder variance ω², in standardised units (default: 1)")
     train.add_argument("--kernel", choices=("gaussian", "imq"), default="imq", help="WAE kernel")
-    train.add_argument("--lam", type=float, default=1.0, help="WAE MMD weight λ (default: 1)")
-    train.add_argument("--components", type=int, default=2, help="EMVAE mixture components")
-    train.add_argument("--pseudo-inputs", type=int, default=50,
+    train.add_argument("--lam", type=_nonnegative_float, default=1.0, help="WAE MMD weight λ (default: 1)")
+    train.add_argument("--components", type=_positive_int, default=2, help="EMVAE mixture components")
+    train.add_argument("--pseudo-inputs", type=_positive_int, default=50,
                        help="VampPrior pseudo-inputs K (default: 50)")
     train.add_argument("--no-standardize", action="store_true",
                        help="train on the raw columns (default: standardise them)")
     train.add_argument("--log1p", default="",
                        help="columns to log1p before standardising: indices or header names, comma-separated")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     train.add_argument("--verbose", action="store_true", help="print the loss while training")
     train.set_defaults(func=run_train)
 
@@ -476,14 +479,14 @@ def add_data_parsers(subparsers):
                        help="reconstruction score (3.1), or minus score_samples (the model's ln p(x) "
                             "estimate; for a WAE, the reconstruction log-density at the code "
                             "mean), or −ELBO")
-    score.add_argument("--n-mc", type=int, default=10, help="draws of z per row (default: 10)")
-    score.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    score.add_argument("--n-mc", type=_positive_int, default=10, help="draws of z per row (default: 10)")
+    score.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     score.set_defaults(func=run_score)
 
     sample = subparsers.add_parser("sample", help="draw new rows from a trained model")
     sample.add_argument("model_file", help="model file written by 'minivae train'")
-    sample.add_argument("-n", type=int, default=100, help="number of rows (default: 100)")
+    sample.add_argument("-n", type=_n_rows, default=100, help="number of rows (default: 100)")
     sample.add_argument("-o", "--output", default=None, help="CSV file to write (default: stdout)")
-    sample.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    sample.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     sample.set_defaults(func=run_sample)
     return train, score, sample

@@ -76,6 +76,18 @@ def _one_line_error(capsys, argv, match):
     assert match in err, err
 
 
+def _bad_option(capsys, argv, match):
+    """A malformed option value: argparse's one line and status 2, before anything runs (README)."""
+    from minivae.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main([str(a) for a in argv])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err, err
+    assert match in err, err
+
+
 def test_bad_inputs_exit_nonzero_with_one_line(tmp_path, capsys):
     X = _data(n=50)
     good = _csv(tmp_path / "good.csv", X)
@@ -95,7 +107,7 @@ def test_bad_inputs_exit_nonzero_with_one_line(tmp_path, capsys):
     (tmp_path / "bad.npy").write_bytes(b"not numpy")
     _one_line_error(capsys, ["train", tmp_path / "bad.npy", "-o", model], "bad.npy")
     _one_line_error(capsys, ["train", good, "-o", model, "--log1p", "bytes"], "unknown column")
-    _one_line_error(capsys, ["train", good, "-o", model, "--hidden", "8,x"], "--hidden")
+    _bad_option(capsys, ["train", good, "-o", model, "--hidden", "8,x"], "argument --hidden: must be comma")
     _one_line_error(capsys, ["train", good, "-o", tmp_path / "nodir" / "m.npz", "--epochs", "1"],
                     "no directory")
 
@@ -104,17 +116,31 @@ def test_bad_inputs_exit_nonzero_with_one_line(tmp_path, capsys):
     _one_line_error(capsys, ["score", tmp_path / "nomodel.npz", good], "no such model file")
     (tmp_path / "junk.npz").write_bytes(b"junk")
     _one_line_error(capsys, ["score", tmp_path / "junk.npz", good], "junk.npz")
-    _one_line_error(capsys, ["sample", model, "-n", "0"], "-n must be")
+    _bad_option(capsys, ["sample", model, "-n", "0"], "argument -n: must be an int >= 1")
     # Outputs never overwrite inputs, and models and tables keep their kinds of file.
     _one_line_error(capsys, ["train", good, "-o", good], "is also an input file")
     _one_line_error(capsys, ["train", good, "-o", tmp_path / "m.csv"], "must name a model file ending in .npz")
-    _one_line_error(capsys, ["train", good, "-o", tmp_path / "good.npz", "--epochs", "0"],
-                    "--epochs must be at least 1")
+    _bad_option(capsys, ["train", good, "-o", tmp_path / "good.npz", "--epochs", "0"],
+                "argument --epochs: must be an int >= 1, got 0")
     _one_line_error(capsys, ["sample", model, "-n", "3", "-o", model], "is also an input file")
     _one_line_error(capsys, ["score", model, good, "-o", good], "is also an input file")
     _one_line_error(capsys, ["score", model, good, "-o", tmp_path / "s.npz"], "looks like a model file")
-    _one_line_error(capsys, ["sample", model, "-n", "100000000"], "from 1 to 10,000,000")
+    _bad_option(capsys, ["sample", model, "-n", "100000000"], "from 1 to 10,000,000")
     _one_line_error(capsys, ["score", model, good, "--n-mc", "1000000000"], "n_mc=1000000000 draws of ε")
+    for argv, match in [
+        (["score", model, good, "--n-mc", "0"], "argument --n-mc: must be an int >= 1, got 0"),
+        (["score", model, good, "--seed", "-3"], "argument --seed: must be an int >= 0, got -3"),
+        (["train", good, "-o", model, "--lr", "nan"], "argument --lr: must be a finite number > 0, got 'nan'"),
+        (["train", good, "-o", model, "--lr", "-1"], "argument --lr: must be a finite number > 0"),
+        (["train", good, "-o", model, "--sigma2", "0"], "argument --sigma2: must be a finite number > 0"),
+        (["train", good, "-o", model, "--lam", "-0.5"], "argument --lam: must be a finite number >= 0"),
+        (["train", good, "-o", model, "--hidden", "0"], "argument --hidden: must be comma-separated ints >= 1"),
+        (["train", good, "-o", model, "--batch-size", "1.5"], "argument --batch-size: must be an int >= 1"),
+        (["train", good, "-o", model, "--latent", "0"], "argument --latent: must be an int >= 1"),
+        (["train", good, "-o", model, "--components", "-2"], "argument --components: must be an int >= 1"),
+        (["train", good, "-o", model, "--pseudo-inputs", "x"], "argument --pseudo-inputs: must be an int >= 1"),
+    ]:
+        _bad_option(capsys, argv, match)
     assert good.read_text().startswith(f"{X[0, 0]:.6g}")          # the data file is intact
     named = _csv(tmp_path / "named.csv", X, ["a", "b", "c"])
     named_model = tmp_path / "named.npz"

@@ -6,6 +6,9 @@ written out by hand with the NumPy reference ``mmd_reference``; the trained
 model against the two-cluster set of Fig. 2.13, where a VAE fails.
 """
 
+import re
+import time
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -394,3 +397,18 @@ def test_deterministic_encoder_reconstructs_from_the_mean():
     stochastic = WAE(hidden_sizes=(3,), n_epochs=1, random_state=0).fit(X_SMALL)
     assert not np.array_equal(stochastic.reconstruct(X_SMALL, sample_z=True, random_state=0),
                               stochastic.reconstruct(X_SMALL))
+
+
+@pytest.mark.parametrize("mmd_mode, n_mc, pairs", [("aggregate", 10**4, "2.0e+12"),
+                                                   ("per_point", 10**4, "2.0e+10")])
+def test_fit_refuses_a_step_whose_mmd_would_take_hours(mmd_mode, n_mc, pairs):
+    X = np.random.default_rng(0).standard_normal((200, 5))
+    model = WAE(n_latent=2, hidden_sizes=(16,), batch_size=100, n_mc=n_mc, mmd_mode=mmd_mode, n_epochs=1)
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=rf"n_mc=10000 with 100 rows per batch .* over {re.escape(pairs)} pairs"):
+        model.fit(X)
+    assert time.perf_counter() - start < 5
+    assert not hasattr(model, "params_")
+    # The thesis's per-point setting (n_mc = 200, batch 100: 8·10⁶ pairs) is far below the bound.
+    WAE(n_latent=2, hidden_sizes=(4,), batch_size=100, n_mc=200, mmd_mode="per_point", n_epochs=1,
+        random_state=0).fit(X[:100])

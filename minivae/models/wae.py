@@ -33,6 +33,10 @@ from ._gaussian import GaussianLatentModel
 
 __all__ = ["WAE"]
 
+# fit refuses a step whose MMD² would visit more pairs of samples than this
+# (a few seconds per step on one core).
+MAX_MMD_PAIRS = 10**9
+
 
 class WAE(GaussianLatentModel):
     """Wasserstein autoencoder, WAE-MMD (Tolstikhin et al. 2018; thesis §2.3).
@@ -71,7 +75,9 @@ class WAE(GaussianLatentModel):
         ``"per_point"`` mode each x's n_mc draws are compared with n_mc prior
         draws (thesis: 1,000 in 1-D, 200 in 2-D; at least 2), and the
         reconstruction term uses the first draw of each x, one decoder pass
-        per point as in the thesis's code.
+        per point as in the thesis's code. The MMD² of a step visits every
+        pair of its samples: ``fit`` refuses (ValueError) n_mc and
+        batch_size giving more than 10⁹ pairs per step.
     deterministic : bool
         Use z = μ(x) (a deterministic encoder, as in the WAE paper's
         experiments); the log_sigma head then receives no gradient, and
@@ -157,6 +163,28 @@ class WAE(GaussianLatentModel):
                              f"prior draws and needs n_mc >= 2 (the thesis used 200), got {self.n_mc}")
         self._make_kernel()
         self._make_prior()
+
+    def _check_fit_size(self, shape):
+        """Also refuse, before any work, a step whose MMD² would sum over more than ``MAX_MMD_PAIRS`` pairs.
+
+        The penalty (2.38) visits every pair of the step's samples, so its cost
+        grows with the square of n_mc·batch_size: aggregate, (2·n_mc·batch)²/2
+        pairs; per point, batch·(2·n_mc)²/2. At a few ns per pair,
+        ``WAE(n_mc=10**4).fit`` at batch 100 (2·10¹² pairs) would run for hours
+        per step without a word.
+        """
+        super()._check_fit_size(shape)
+        batch = min(self.batch_size, shape[0])
+        if self.mmd_mode == "aggregate":
+            pairs = (2 * self.n_mc * batch) ** 2 // 2
+        else:
+            pairs = batch * (2 * self.n_mc) ** 2 // 2
+        if pairs > MAX_MMD_PAIRS:
+            raise ValueError(
+                f"n_mc={self.n_mc} with {batch} rows per batch makes each training step's MMD² "
+                f"({self.mmd_mode}) sum over {pairs:.1e} pairs of samples, and its cost grows with "
+                f"the square of n_mc·batch_size; at most {MAX_MMD_PAIRS:.0e} pairs (seconds per "
+                f"step) are allowed: lower n_mc or batch_size")
 
     def _set_up(self):
         super()._set_up()
