@@ -405,7 +405,7 @@ def _sample(args):
     if not hasattr(model, "sample"):
         raise DataError(f"a {type(model).__name__} has no prior to sample from; use a vae, wae, "
                         "emvae or vampprior model")
-    S = model.sample(args.n, random_state=args.seed)
+    S = model.sample(args.n, random_state=args.seed, noise=args.noise)
     if scaler is not None:
         S = scaler.inverse_transform(S)
     _write_table(args.output, S, meta.get("columns"))
@@ -487,6 +487,9 @@ def add_data_parsers(subparsers):
     sample.add_argument("model_file", help="model file written by 'minivae train'")
     sample.add_argument("-n", type=_n_rows, default=100, help="number of rows (default: 100)")
     sample.add_argument("-o", "--output", default=None, help="CSV file to write (default: stdout)")
+    sample.add_argument("--noise", action="store_true",
+                        help="add the decoder's observation noise, x ~ N(f(z), ω²I) (default: the "
+                             "decoder means f(z), which spread less than the data)")
     sample.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     sample.set_defaults(func=run_sample)
     return train, score, sample

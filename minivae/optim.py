@@ -203,7 +203,8 @@ class Adam(_Optimizer):
         # The compiled loop indexes m, v and g by theta's size without bounds
         # checks, so every array it is given is checked here first.
         if theta.dtype not in (np.float32, np.float64):
-            raise TypeError(f"Adam updates float32 or float64 arrays; {name!r} has dtype {theta.dtype}")
+            raise TypeError(f"Adam updates float32 or float64 arrays in native byte order; {name!r} has "
+                            f"dtype {theta.dtype}{' (big-endian)' if theta.dtype.byteorder == '>' else ''}")
         g = np.asarray(g)
         if g.dtype.kind not in "biuf":
             raise TypeError(f"the gradient of {name!r} must hold real numbers, got dtype {g.dtype}")

@@ -56,6 +56,11 @@ def test_train_score_sample_round_trip(tmp_path, capsys, header):
     assert S.shape == (50, 3) and s_names == header
     # samples come back in the data's units (the middle column lives near 1000)
     assert abs(np.median(S[:, 1]) - 1000.0) < 300.0
+    # --noise adds the decoder's N(0, ω²) noise (ω² = 1 in standardised units): wider samples.
+    noisy_path = tmp_path / "noisy.csv"
+    assert _main(["sample", model, "-n", "50", "-o", noisy_path, "--seed", "1", "--noise"]) == 0
+    noisy = read_table(noisy_path)[0]
+    assert noisy.shape == S.shape and np.all(noisy.std(axis=0) > S.std(axis=0))
 
 
 def test_npy_input_and_log1p_by_name(tmp_path):

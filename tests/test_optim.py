@@ -100,6 +100,7 @@ def test_adam_updates_a_non_contiguous_array_in_place():
 
 @pytest.mark.parametrize("theta, g, error, match", [
     (np.zeros(3, dtype=int), np.ones(3), TypeError, "'w' has dtype int64"),
+    (np.zeros(3, dtype=">f8"), np.ones(3), TypeError, "'w' has dtype >f8 \\(big-endian\\)"),
     (np.zeros(3), np.ones(4), ValueError, r"gradient of 'w' has shape \(4,\), the parameter \(3,\)"),
     (np.zeros((2, 3)), np.ones(6), ValueError, r"shape \(6,\), the parameter \(2, 3\)"),
 ])
