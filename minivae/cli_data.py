@@ -4,7 +4,7 @@
 
     minivae train --model vae data.csv -o model.npz [--latent 2 --hidden 32 --epochs 100 ...]
     minivae score model.npz data.csv -o scores.csv [--score reconstruction --n-mc 10]
-    minivae sample model.npz -n 100 -o samples.csv
+    minivae sample model.npz -n 100 -o samples.csv [--noise --seed 0]
 
 Input is a CSV file (comma-separated numbers, quoted or not, with or without one
 header line: ``--header auto|yes|no``, see :func:`read_table`) or a ``.npy`` array
