@@ -276,29 +276,39 @@ def test_too_many_draws_fail_at_once_naming_the_memory(make, score, per_draw):
     assert getattr(model, score)(X8[:1], n_mc=min(most, 2000)).shape[0] == 1    # the bound is not too tight
 
 
-@pytest.mark.parametrize("make, score", [
-    (lambda: VAE(n_latent=2, hidden_sizes=(16,), n_epochs=1, random_state=0), "log_likelihood"),
-    (lambda: VAE(n_latent=2, hidden_sizes=(16,), n_epochs=1, random_state=0), "elbo"),
+@pytest.mark.parametrize("make, score, n_mc, old_bytes_per_draw", [
+    # What the old code held per draw: the VAE its (n_mc, 64) log-weights, the EMVAE every
+    # draw's activations of its K = 3 networks at once (~5 arrays of 64 rows x 16 units).
+    (lambda: VAE(n_latent=2, hidden_sizes=(16,), n_epochs=1, random_state=0), "log_likelihood", 1600, 64 * 8),
+    (lambda: VAE(n_latent=2, hidden_sizes=(16,), n_epochs=1, random_state=0), "elbo", 1600, 64 * 8),
     (lambda: EMVAE(n_components=3, n_latent=2, hidden_sizes=(16,), n_epochs=1, random_state=0),
-     "predict_proba"),
+     "predict_proba", 200, 5 * 3 * 64 * 16 * 8),
     (lambda: EMVAE(n_components=3, n_latent=2, hidden_sizes=(16,), n_epochs=1, random_state=0),
-     "score_samples"),
+     "score_samples", 200, 5 * 3 * 64 * 16 * 8),
     (lambda: EMVAE(n_components=3, n_latent=2, hidden_sizes=(16,), n_epochs=1, random_state=0),
-     "reconstruction_error"),
+     "reconstruction_error", 200, 5 * 3 * 64 * 16 * 8),
 ])
-def test_many_draws_below_the_limit_run_in_bounded_memory(make, score):
-    # Below the 1 GiB of ε, a score must run: the VAE's kept its (n_mc, 64) log-weights
-    # (3 GB at n_mc = 10⁶) and the EMVAE ran all draws at once (> 4 GB at n_mc = 10⁵).
+def test_many_draws_below_the_limit_run_in_bounded_memory(make, score, n_mc, old_bytes_per_draw,
+                                                          monkeypatch):
+    # Below the 1 GiB of ε a score must run: the VAE kept its (n_mc, 64) log-weights (3 GB at
+    # n_mc = 10⁶) and the EMVAE ran all draws at once (> 4 GB at n_mc = 10⁵). With chunks of a
+    # few draws (a small budget), the memory a score holds grows with n_mc by far less than that.
+    monkeypatch.setattr("minivae.models._gaussian._BLOCK_FLOATS", 20_000)
     model = make().fit(X8)
-    n_mc = 50_000
-    eps_bytes = n_mc * model.n_latent * getattr(model, "n_components", 1) * 8
-    tracemalloc.start()
-    try:
-        many = getattr(model, score)(X8[:2], n_mc=n_mc)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < eps_bytes + 64 * 2**20, peak / 2**20          # new: 25-48 MiB; old: 150 MiB, 3.8 GiB
+    assert len(model._draw_chunks(n_mc, getattr(model, "n_components", 1))) > 10
+
+    def peak(draws):
+        tracemalloc.start()
+        try:
+            values = getattr(model, score)(X8[:2], n_mc=draws)
+            return tracemalloc.get_traced_memory()[1], values
+        finally:
+            tracemalloc.stop()
+
+    small, _ = peak(n_mc // 4)
+    large, many = peak(n_mc)
+    growth = (large - small) / (n_mc - n_mc // 4)
+    assert growth < old_bytes_per_draw / 3, (growth, old_bytes_per_draw)
     assert np.all(np.isfinite(many))
     # The chunks reduce to the same values as all draws at once (one chunk).
     model._draw_chunks = lambda n, n_stacked=1: [slice(0, n)]

@@ -538,12 +538,12 @@ class EMVAE(GaussianLatentModel):
         eps = rng.standard_normal((L, self.n_components, 1, self.n_latent), dtype=self._dtype)
         log_p = np.empty((X.shape[0], self.n_components))
         for rows, xb, chunks in self._draw_blocks(X, L):
-            lse = []                                      # ln Σ_l w_l of each chunk of draws, (K, n)
+            total = None                                  # ln Σ_l w_l over the chunks so far, (K, n)
             for draws in chunks:
                 mu, log_sigma, _, z, _, nll, _, _, _, _ = self._forward(xb, eps[draws])
                 log_w = -nll + log_standard_normal(z) - log_normal_from_eps(eps[draws], log_sigma)
-                lse.append(logsumexp(log_w, axis=0))
-            total = lse[0] if len(lse) == 1 else logsumexp(np.stack(lse), axis=0)
+                chunk = logsumexp(log_w, axis=0)
+                total = chunk if total is None else np.logaddexp(total, chunk)
             log_p[rows] = (total - np.log(L)).T[:rows.stop - rows.start]
         return e_step(log_p, self._log_alpha())[1]
 

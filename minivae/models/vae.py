@@ -238,11 +238,12 @@ class VAE(GaussianLatentModel):
         eps = self._shared_eps(K, check_random_state(random_state))
         out = np.empty(X.shape[0], dtype=np.float64)
         for rows, xb, mu, log_sigma in self._blocks(X, K, rows_per_block):
-            # ln Σ_k w_k chunk by chunk, then over the chunks: only ε is held for all K
-            # draws (the (K, rows) log-weights took 3 GB at K = 10⁶ for a 16-wide network).
-            lse = [logsumexp(self._log_weights(xb, mu, log_sigma, eps[draws]), axis=0)
-                   for draws in self._draw_chunks(K)]
-            total = lse[0] if len(lse) == 1 else logsumexp(np.stack(lse), axis=0)
+            # ln Σ_k w_k chunk by chunk, added up as it goes (ln(e^a + e^b) = logaddexp(a, b)):
+            # only ε is held for all K draws (the (K, rows) log-weights took 3 GB at K = 10⁶).
+            total = None
+            for draws in self._draw_chunks(K):
+                chunk = logsumexp(self._log_weights(xb, mu, log_sigma, eps[draws]), axis=0)
+                total = chunk if total is None else np.logaddexp(total, chunk)
             out[rows] = (total - np.log(K))[:rows.stop - rows.start]
         return out
 
