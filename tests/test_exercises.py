@@ -379,3 +379,15 @@ def test_adam_with_eps_under_the_root_fails_with_its_hint():
         result = check_exercise(adam, eps_under_root, random_state=seed)
         assert result.status == "failed", str(result)
         assert "theta" in result.message and "√v̂_t + ε, not under it" in result.message
+
+
+def test_gaussian_nll_with_the_normalising_constant_gets_its_own_hint():
+    # The exact NLL, constant included, is the textbook answer most students write first;
+    # the statement leaves the constant out, so the check must fail and say why.
+    def with_constant(x, x_hat, sigma2):
+        r = x_hat - x
+        return (0.5 * np.sum(r * r, axis=1) / sigma2 + 0.5 * x.shape[1] * np.log(2 * np.pi * sigma2),
+                r / sigma2)
+    result = check_exercise(EXERCISES["gaussian_nll"], with_constant)
+    assert result.status == "failed"
+    assert "nll[" in result.message and "normalising constant (d/2) ln 2πω²" in result.message

@@ -803,6 +803,11 @@ GAUSSIAN_NLL = Exercise(
         Mistake("1/n", lambda x, x_hat, sigma2: (_nll_reference(x, x_hat, sigma2)[0] / x.shape[1],
                                                  _nll_reference(x, x_hat, sigma2)[1]),
                 "the NLL sums the squared errors over the d features; a mean divides by d"),
+        Mistake("other", lambda x, x_hat, sigma2: (_nll_reference(x, x_hat, sigma2)[0]
+                                                   + 0.5 * x.shape[1] * np.log(2.0 * np.pi * sigma2),
+                                                   _nll_reference(x, x_hat, sigma2)[1]),
+                "this nll includes the normalising constant (d/2) ln 2πω²; the exercise leaves it out "
+                "(it moves no gradient): return Σ_j (x_j − x̂_j)²/(2ω²) only"),
     ),
     explain={"nll": "nll_n = Σ_j (x_nj − x̂_nj)² / (2ω²)",
              "d_x_hat": "∂nll/∂x̂ = (x̂ − x)/ω²"},
