@@ -364,3 +364,30 @@ def test_exercise_errors_are_one_line_named_like_every_command(tmp_path, capsys)
     assert main(["exercise", "start", "no_such_exercise", "-o", str(tmp_path / "x.py")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("minivae exercise: error: unknown exercise 'no_such_exercise'") and err.count("\n") == 1, err
+
+
+def test_adam_with_eps_under_the_root_fails_with_its_hint():
+    # √(v̂ + ε) instead of √v̂ + ε agrees to 1e-7 wherever √v̂ ≫ ε, so only a case with
+    # tiny gradients tells the two apart (the first four cases alone let it pass).
+    adam = EXERCISES["adam_step"]
+
+    def eps_under_root(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+        m = beta1 * m + (1.0 - beta1) * g
+        v = beta2 * v + (1.0 - beta2) * g * g
+        return theta - lr * (m / (1.0 - beta1 ** t)) / np.sqrt(v / (1.0 - beta2 ** t) + eps), m, v
+    for seed in (0, 1, 2):
+        result = check_exercise(adam, eps_under_root, random_state=seed)
+        assert result.status == "failed", str(result)
+        assert "theta" in result.message and "√v̂_t + ε, not under it" in result.message
+
+
+def test_gaussian_nll_with_the_normalising_constant_gets_its_own_hint():
+    # The exact NLL, constant included, is the textbook answer most students write first;
+    # the statement leaves the constant out, so the check must fail and say why.
+    def with_constant(x, x_hat, sigma2):
+        r = x_hat - x
+        return (0.5 * np.sum(r * r, axis=1) / sigma2 + 0.5 * x.shape[1] * np.log(2 * np.pi * sigma2),
+                r / sigma2)
+    result = check_exercise(EXERCISES["gaussian_nll"], with_constant)
+    assert result.status == "failed"
+    assert "nll[" in result.message and "normalising constant (d/2) ln 2πω²" in result.message

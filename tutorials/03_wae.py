@@ -589,7 +589,7 @@ print(f"total run time {time.perf_counter() - t_start:.1f} s (FAST={FAST})")
 #   the codes of each cluster sit on "their" prior component. The three restarts
 #   all succeeded here (final losses −0.99, −1.00, −0.96). Over eight further
 #   seeds, 7/8 single runs with the chosen settings were good (the failure:
-#   20.4 % in the gap, final loss +1.25 against −0.81 to −1.04 for the good
+#   21.0 % in the gap, final loss +1.15 against −0.81 to −1.04 for the good
 #   runs), and 5/8 with the first-try settings (prior at (0, ±2), lr 5e-3;
 #   the failures 23–26 % in the gap).
 # * **Section 7.** One epoch, same architecture: two-cluster set (2-16-2,

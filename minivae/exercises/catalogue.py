@@ -418,6 +418,8 @@ def _adam_cases(rng):
         case("first step (m = v = 0)", (4,), 1, lr=0.1, fresh=True),
         case("large gradients", (2, 2), 3, lr=0.01, beta2=0.99, g_scale=1e6),
         case("one parameter, step 1000", (1,), 1000),
+        # √v̂ ≈ |g| ≈ ε: only here does it matter that ε is added to √v̂, not under the root.
+        case("first step, tiny gradients (√v̂ comparable to ε)", (3,), 1, lr=0.1, g_scale=1e-8, fresh=True),
     ]
 
 
@@ -436,6 +438,12 @@ def _adam_no_correction(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=
 def _adam_ascent(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     new, m, v = _adam_reference(theta, g, m, v, t, lr, beta1, beta2, eps)
     return 2.0 * theta - new, m, v
+
+
+def _adam_eps_under_root(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1.0 - beta1) * g
+    v = beta2 * v + (1.0 - beta2) * g * g
+    return theta - lr * (m / (1.0 - beta1 ** t)) / np.sqrt(v / (1.0 - beta2 ** t) + eps), m, v
 
 
 def _adam_v_of_g(theta, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -483,6 +491,9 @@ ADAM_STEP = Exercise(
                 "the bias corrections m̂ = m/(1 − β1^t), v̂ = v/(1 − β2^t) are missing"),
         Mistake("sign", _adam_ascent, "Adam descends: θ_t = θ_{t−1} − lr m̂/(√v̂ + ε)"),
         Mistake("other", _adam_v_of_g, "v_t averages the squared gradient g², not g"),
+        Mistake("other", _adam_eps_under_root,
+                "ε is added to the square root, √v̂_t + ε, not under it: √(v̂_t + ε) ≈ 1e-4 "
+                "for ε = 1e-8 damps the steps of parameters with tiny gradients"),
     ),
     explain={"theta": "θ_t = θ_{t−1} − lr m̂_t/(√v̂_t + ε), m̂_t = m_t/(1 − β1^t), v̂_t = v_t/(1 − β2^t)",
              "m": "m_t = β1 m_{t−1} + (1 − β1) g_t",
@@ -792,6 +803,11 @@ GAUSSIAN_NLL = Exercise(
         Mistake("1/n", lambda x, x_hat, sigma2: (_nll_reference(x, x_hat, sigma2)[0] / x.shape[1],
                                                  _nll_reference(x, x_hat, sigma2)[1]),
                 "the NLL sums the squared errors over the d features; a mean divides by d"),
+        Mistake("other", lambda x, x_hat, sigma2: (_nll_reference(x, x_hat, sigma2)[0]
+                                                   + 0.5 * x.shape[1] * np.log(2.0 * np.pi * sigma2),
+                                                   _nll_reference(x, x_hat, sigma2)[1]),
+                "this nll includes the normalising constant (d/2) ln 2πω²; the exercise leaves it out "
+                "(it moves no gradient): return Σ_j (x_j − x̂_j)²/(2ω²) only"),
     ),
     explain={"nll": "nll_n = Σ_j (x_nj − x̂_nj)² / (2ω²)",
              "d_x_hat": "∂nll/∂x̂ = (x̂ − x)/ω²"},
