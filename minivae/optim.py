@@ -148,7 +148,7 @@ def _adam_loop(theta, g, m, v, b1, one_minus_b1, b2, one_minus_b2, c1, c2, lr, e
 # between NumPy calls: written as fourteen whole-array NumPy operations, the
 # update streamed ~35 arrays' worth of memory and took 4.0 ms at the MNIST size
 # (30-40 % of a training step); this loop reads four arrays and writes three,
-# 0.6 ms. error_model="numpy" lets the divisions vectorise (no zero check: c1,
+# 0.7 ms. error_model="numpy" lets the divisions vectorise (no zero check: c1,
 # c2 > 0 and √v̂ + ε >= ε > 0); no fast-math flag, so no operation is changed.
 _adam_numba = compile_kernel(_adam_loop, error_model="numpy")
 
