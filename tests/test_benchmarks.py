@@ -83,3 +83,18 @@ def test_bench_vae_prints_both_blas_settings_and_the_targets(capsys):
     assert re.search(r"KDD-like 34-30-10\s+float64\s+1\s+native\s+900,000", out), out
     assert re.search(r"0\.75x\s+\(target >= 1\.0\)\s+FAIL \[env BLAS\]", out), out
     assert re.search(r"1\.12x\s+\(target >= 1\.0\)\s+PASS \[native BLAS\]", out), out
+
+
+def test_bench_mmd_explains_the_wae_epoch(capsys):
+    spec = importlib.util.spec_from_file_location("bench_mmd", ROOT / "benchmarks" / "bench_mmd.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    times = bench.bench_wae_vs_vae_epoch(n_rows=500, repeats=1)
+    out = capsys.readouterr().out
+    assert set(times) == {"VAE", "WAE gaussian g=0.01", "WAE imq C=1", "WAE gaussian default",
+                          "WAE imq default (7)"}
+    for name in list(times)[1:]:
+        match = re.search(rf"{re.escape(name)}\s+WAE - VAE\s+-?\d+ us; its MMD² \+ gradient alone\s+(\d+) us; "
+                          rf"WAE/VAE if the step added only these two: x\s*([\d.]+)", out)
+        assert match, out
+        assert int(match.group(1)) > 0 and float(match.group(2)) > 1.0
